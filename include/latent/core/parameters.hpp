@@ -1,0 +1,57 @@
+#ifndef LATENT_CORE_PARAMETERS_HPP
+#define LATENT_CORE_PARAMETERS_HPP
+
+#include <utility>
+#include <vector>
+
+#include "latent/core/types.hpp"
+
+namespace latent {
+
+/// All trainable values of one model in one contiguous buffer, and their gradients in a second
+/// of the same length. Layers keep offsets into it, never pointers, so a model that owns an
+/// arena copies and moves like a value. An optimizer step is a few passes over two flat vectors;
+/// saving is one write; tied weights are two uses of one range, whose gradients add up.
+template <class S>
+class ParameterArena {
+ public:
+  ParameterArena() = default;
+  /// In: size of the buffers; weights, the segments that L2 weight decay applies to.
+  ParameterArena(Index size, std::vector<Segment> weights)
+      : values_(Vector<S>::Zero(size)), gradients_(Vector<S>::Zero(size)),
+        weights_(std::move(weights)) {}
+
+  Index size() const noexcept { return values_.size(); }
+  Vector<S>& values() noexcept { return values_; }
+  const Vector<S>& values() const noexcept { return values_; }
+  Vector<S>& gradients() noexcept { return gradients_; }
+  const Vector<S>& gradients() const noexcept { return gradients_; }
+  const std::vector<Segment>& weights() const noexcept { return weights_; }
+
+  /// L2 weight decay on the weights (not the biases): adds lambda w to their gradients and
+  /// returns the penalty (lambda / 2) sum w^2.
+  S add_weight_decay(S lambda) {
+    S penalty(0);
+    for (const Segment& w : weights_) {
+      penalty += values_.segment(w.offset, w.size).squaredNorm();
+      gradients_.segment(w.offset, w.size) += lambda * values_.segment(w.offset, w.size);
+    }
+    return S(0.5) * lambda * penalty;
+  }
+
+  /// (lambda / 2) sum w^2 without touching the gradients.
+  S weight_penalty(S lambda) const {
+    S penalty(0);
+    for (const Segment& w : weights_) penalty += values_.segment(w.offset, w.size).squaredNorm();
+    return S(0.5) * lambda * penalty;
+  }
+
+ private:
+  Vector<S> values_;
+  Vector<S> gradients_;
+  std::vector<Segment> weights_;
+};
+
+}  // namespace latent
+
+#endif  // LATENT_CORE_PARAMETERS_HPP

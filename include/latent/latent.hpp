@@ -1,0 +1,34 @@
+#ifndef LATENT_LATENT_HPP
+#define LATENT_LATENT_HPP
+
+// latent: autoencoders in C++17 on Eigen. This umbrella header brings in everything that needs
+// nothing but Eigen; the I/O headers that need zlib or stb are included on their own.
+
+#include "latent/version.hpp"
+
+#include "latent/core/error.hpp"
+#include "latent/core/init.hpp"
+#include "latent/core/parameters.hpp"
+#include "latent/core/random.hpp"
+#include "latent/core/threads.hpp"
+#include "latent/core/types.hpp"
+
+#include "latent/activations.hpp"
+#include "latent/layers/dense.hpp"
+#include "latent/layers/sequential.hpp"
+#include "latent/losses.hpp"
+
+#include "latent/optim/adagrad.hpp"
+#include "latent/optim/adam.hpp"
+#include "latent/optim/rmsprop.hpp"
+#include "latent/optim/schedules.hpp"
+#include "latent/optim/sgd.hpp"
+
+#include "latent/train/callbacks.hpp"
+#include "latent/train/fit.hpp"
+#include "latent/train/history.hpp"
+
+#include "latent/models/autoencoder.hpp"
+#include "latent/models/feed_forward.hpp"
+
+#endif  // LATENT_LATENT_HPP

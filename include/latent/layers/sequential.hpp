@@ -1,0 +1,163 @@
+#ifndef LATENT_LAYERS_SEQUENTIAL_HPP
+#define LATENT_LAYERS_SEQUENTIAL_HPP
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "latent/core/types.hpp"
+
+namespace latent {
+
+/// A chain of layers fixed at compile time: the output of each is the input of the next.
+/// `Sequential<Dense<float, ReLU>, Dense<float, Sigmoid>>` holds its layers in a tuple and walks
+/// them with folds and `if constexpr`: no virtual calls, and every layer's passes inline.
+///
+/// A Sequential holds structure and workspaces, not parameters: the model that owns it places
+/// it in its arena (`place`) and hands the arena to `forward` and `backward`. Every layer follows
+/// the contract written on Dense (layers/dense.hpp).
+///
+/// Right: `Sequential encoder{Dense<float, ReLU>(784, 128), Dense<float, ReLU>(128, 32)};`
+/// Wrong: `Sequential{Dense<float, ReLU>(784, 128), Dense<float, ReLU>(64, 32)}` throws
+/// std::invalid_argument naming both layers: 128 outputs cannot feed 64 inputs.
+template <class... Layers>
+class Sequential {
+  static_assert(sizeof...(Layers) > 0, "latent::Sequential: needs at least one layer");
+  using Tuple = std::tuple<Layers...>;
+
+ public:
+  static constexpr std::size_t depth = sizeof...(Layers);
+  using First = std::tuple_element_t<0, Tuple>;
+  using Last = std::tuple_element_t<depth - 1, Tuple>;
+  using Scalar = typename First::Scalar;
+  static_assert((std::is_same_v<typename Layers::Scalar, Scalar> && ...),
+                "latent::Sequential: all layers must have the same scalar type");
+
+  explicit Sequential(Layers... layers) : layers_(std::move(layers)...) {
+    check_neighbours(std::make_index_sequence<depth - 1>{});
+  }
+
+  Index input_size() const { return first().input_size(); }
+  Index output_size() const { return last().output_size(); }
+  Index parameter_count() const {
+    return std::apply([](const auto&... l) { return (Index{0} + ... + l.parameter_count()); },
+                      layers_);
+  }
+  std::string name() const {
+    std::string text = "Sequential(";
+    std::apply([&](const auto&... l) { ((text += l.name() + ", "), ...); }, layers_);
+    text.resize(text.size() - 2);
+    return text + ")";
+  }
+
+  template <std::size_t I>
+  auto& layer() noexcept { return std::get<I>(layers_); }
+  template <std::size_t I>
+  const auto& layer() const noexcept { return std::get<I>(layers_); }
+  First& first() noexcept { return std::get<0>(layers_); }
+  const First& first() const noexcept { return std::get<0>(layers_); }
+  Last& last() noexcept { return std::get<depth - 1>(layers_); }
+  const Last& last() const noexcept { return std::get<depth - 1>(layers_); }
+
+  /// Places the layers one after another from `offset`; returns the end of the last one.
+  Index place(Index offset) {
+    std::apply([&](auto&... l) { ((l.place(offset), offset += l.parameter_count()), ...); },
+               layers_);
+    return offset;
+  }
+
+  template <class Engine>
+  void initialize(Scalar* values, Engine& rng) const {
+    std::apply([&](const auto&... l) { (l.initialize(values, rng), ...); }, layers_);
+  }
+
+  void weights(std::vector<Segment>& out) const {
+    std::apply([&](const auto&... l) { (l.weights(out), ...); }, layers_);
+  }
+
+  /// In: X (input_size x n). Returns the last layer's output (output_size x n).
+  ConstMatrixMap<Scalar> forward(const Scalar* values, const ConstMatrixRef<Scalar>& X) {
+    if (X.rows() != input_size())
+      throw std::invalid_argument("latent::Sequential::forward: input has " +
+                                  std::to_string(X.rows()) + " rows but " + first().name() +
+                                  " takes " + std::to_string(input_size()));
+    return forward_from<0>(values, X);
+  }
+
+  /// In: X, the input of the last forward; dY = dL/d(output). Adds the parameter gradients
+  /// into `gradients`; returns dL/dX if `input_gradient`, an empty view otherwise.
+  ConstMatrixMap<Scalar> backward(const Scalar* values, Scalar* gradients,
+                                  const ConstMatrixRef<Scalar>& X,
+                                  const ConstMatrixRef<Scalar>& dY, bool input_gradient) {
+    return backward_from<depth - 1, false>(values, gradients, X, dY, input_gradient);
+  }
+
+  /// As backward, from dL/dZ of the last layer (its pre-activation): the path of losses that
+  /// fuse the output activation into their gradient.
+  ConstMatrixMap<Scalar> backward_preactivation(const Scalar* values, Scalar* gradients,
+                                                const ConstMatrixRef<Scalar>& X,
+                                                const ConstMatrixRef<Scalar>& dZ,
+                                                bool input_gradient) {
+    return backward_from<depth - 1, true>(values, gradients, X, dZ, input_gradient);
+  }
+
+  ConstMatrixMap<Scalar> output() const { return last().output(); }
+
+ private:
+  template <std::size_t... I>
+  void check_neighbours(std::index_sequence<I...>) const {
+    (check_pair(std::get<I>(layers_), I, std::get<I + 1>(layers_)), ...);
+  }
+
+  template <class A, class B>
+  static void check_pair(const A& a, std::size_t i, const B& b) {
+    if (a.output_size() != b.input_size())
+      throw std::invalid_argument(
+          "latent::Sequential: layer " + std::to_string(i) + " " + a.name() + " gives " +
+          std::to_string(a.output_size()) + " outputs but layer " + std::to_string(i + 1) + " " +
+          b.name() + " takes " + std::to_string(b.input_size()) + " inputs");
+  }
+
+  template <std::size_t I>
+  ConstMatrixMap<Scalar> forward_from(const Scalar* values, const ConstMatrixRef<Scalar>& X) {
+    ConstMatrixMap<Scalar> Y = std::get<I>(layers_).forward(values, X);
+    if constexpr (I + 1 < depth) return forward_from<I + 1>(values, Y);
+    else return Y;
+  }
+
+  template <std::size_t I, bool FromPreactivation>
+  ConstMatrixMap<Scalar> backward_from(const Scalar* values, Scalar* gradients,
+                                       const ConstMatrixRef<Scalar>& X,
+                                       const ConstMatrixRef<Scalar>& dY, bool input_gradient) {
+    auto& current = std::get<I>(layers_);
+    const bool propagate = I > 0 || input_gradient;
+    ConstMatrixMap<Scalar> dX = [&] {
+      // The input of layer I is the output of layer I - 1, or X for the first.
+      if constexpr (I == 0) return step<FromPreactivation>(current, values, gradients, X, dY, propagate);
+      else return step<FromPreactivation>(current, values, gradients,
+                                          std::get<I - 1>(layers_).output(), dY, propagate);
+    }();
+    if constexpr (I > 0) return backward_from<I - 1, false>(values, gradients, X, dX, input_gradient);
+    else return dX;
+  }
+
+  template <bool FromPreactivation, class Layer>
+  static ConstMatrixMap<Scalar> step(Layer& layer, const Scalar* values, Scalar* gradients,
+                                     const ConstMatrixRef<Scalar>& X,
+                                     const ConstMatrixRef<Scalar>& dY, bool propagate) {
+    if constexpr (FromPreactivation)
+      return layer.backward_preactivation(values, gradients, X, dY, propagate);
+    else
+      return layer.backward(values, gradients, X, dY, propagate);
+  }
+
+  Tuple layers_;
+};
+
+}  // namespace latent
+
+#endif  // LATENT_LAYERS_SEQUENTIAL_HPP

@@ -1,0 +1,60 @@
+#ifndef LATENT_OPTIM_ADAGRAD_HPP
+#define LATENT_OPTIM_ADAGRAD_HPP
+
+#include "latent/core/types.hpp"
+#include "latent/detail/optimizer_support.hpp"
+
+namespace latent {
+
+/// Options of AdaGrad. Defaults are PyTorch's.
+struct AdaGradOptions {
+  double learning_rate = 1e-2;        ///< > 0
+  double epsilon = 1e-10;             ///< added to sqrt(G), > 0
+  double initial_accumulator = 0.0;   ///< G at the first step, >= 0
+
+  void check() const {
+    detail::check_learning_rate(learning_rate, "latent::AdaGrad");
+    detail::check_positive(epsilon, "epsilon", "latent::AdaGrad");
+    detail::check_non_negative(initial_accumulator, "initial_accumulator", "latent::AdaGrad");
+  }
+};
+
+/// AdaGrad (Duchi, Hazan and Singer, 2011), as PyTorch's torch.optim.Adagrad:
+///   G <- G + g^2,  p <- p - lr g / (sqrt(G) + eps)
+template <class S>
+class AdaGrad {
+ public:
+  using Scalar = S;
+  explicit AdaGrad(AdaGradOptions options = {}) : options_(options) { options_.check(); }
+  explicit AdaGrad(double learning_rate) : AdaGrad(AdaGradOptions{learning_rate}) {}
+
+  double learning_rate() const noexcept { return options_.learning_rate; }
+  void set_learning_rate(double rate) {
+    detail::check_learning_rate(rate, "latent::AdaGrad");
+    options_.learning_rate = rate;
+  }
+  const AdaGradOptions& options() const noexcept { return options_; }
+
+  void step(Eigen::Ref<Vector<S>> parameters, const Eigen::Ref<const Vector<S>>& gradients) {
+    detail::check_step(parameters.size(), gradients.size(), "latent::AdaGrad");
+    if (detail::prepare_state(sum_, parameters.size(), "latent::AdaGrad"))
+      sum_.setConstant(static_cast<S>(options_.initial_accumulator));
+    const S rate = static_cast<S>(options_.learning_rate);
+    const S eps = static_cast<S>(options_.epsilon);
+    detail::for_each_block(parameters.size(), [&](Index i, Index n) {
+      sum_.segment(i, n) += gradients.segment(i, n).array().square().matrix();
+      parameters.segment(i, n).array() -=
+          rate * gradients.segment(i, n).array() / (sum_.segment(i, n).array().sqrt() + eps);
+    });
+  }
+
+  void reset() { sum_.resize(0); }
+
+ private:
+  AdaGradOptions options_;
+  Vector<S> sum_;
+};
+
+}  // namespace latent
+
+#endif  // LATENT_OPTIM_ADAGRAD_HPP

@@ -1,0 +1,124 @@
+#ifndef LATENT_OPTIM_ADAM_HPP
+#define LATENT_OPTIM_ADAM_HPP
+
+#include <cmath>
+#include <cstdint>
+
+#include "latent/core/types.hpp"
+#include "latent/detail/optimizer_support.hpp"
+
+namespace latent {
+
+/// Options of Adam and AdamW. Defaults are the paper's and PyTorch's.
+struct AdamOptions {
+  double learning_rate = 1e-3;  ///< alpha, > 0
+  double beta1 = 0.9;           ///< decay of the first moment, in [0, 1)
+  double beta2 = 0.999;         ///< decay of the second moment, in [0, 1)
+  double epsilon = 1e-8;        ///< added to sqrt(v-hat), > 0
+  /// AdamW only: decoupled weight decay lambda >= 0 (Adam ignores it; use the model's
+  /// weight_decay option for an L2 term in the loss).
+  double weight_decay = 0.0;
+
+  void check(const char* who = "latent::Adam") const {
+    detail::check_learning_rate(learning_rate, who);
+    detail::check_in_unit_interval(beta1, "beta1", who);
+    detail::check_in_unit_interval(beta2, "beta2", who);
+    detail::check_positive(epsilon, "epsilon", who);
+    detail::check_non_negative(weight_decay, "weight_decay", who);
+  }
+};
+
+/// Adam (Kingma and Ba, 2015), one vectorised pass over the flat buffers per step t = 1, 2, ...:
+///   m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
+///   p <- p - lr m-hat / (sqrt(v-hat) + eps),  m-hat = m / (1 - b1^t),  v-hat = v / (1 - b2^t)
+/// The bias corrections advance once per step over the whole model (not once per layer, the
+/// mistake of per-block optimizer state).
+template <class S>
+class Adam {
+ public:
+  using Scalar = S;
+  explicit Adam(AdamOptions options = {}) : Adam(options, "latent::Adam") {}
+  explicit Adam(double learning_rate) : Adam(AdamOptions{learning_rate}) {}
+
+  double learning_rate() const noexcept { return options_.learning_rate; }
+  void set_learning_rate(double rate) {
+    detail::check_learning_rate(rate, who_);
+    options_.learning_rate = rate;
+  }
+  const AdamOptions& options() const noexcept { return options_; }
+  /// Steps taken since construction or reset().
+  std::int64_t steps() const noexcept { return t_; }
+
+  /// In/Out: parameters. In: gradients of the same length.
+  void step(Eigen::Ref<Vector<S>> parameters, const Eigen::Ref<const Vector<S>>& gradients) {
+    detail::check_step(parameters.size(), gradients.size(), who_);
+    detail::prepare_state(m_, parameters.size(), who_);
+    detail::prepare_state(v_, parameters.size(), who_);
+    ++t_;
+    const double t = static_cast<double>(t_);
+    const S b1 = static_cast<S>(options_.beta1), b2 = static_cast<S>(options_.beta2);
+    const double correction1 = 1.0 - std::pow(options_.beta1, t);
+    const double correction2 = 1.0 - std::pow(options_.beta2, t);
+    // lr m-hat / (sqrt(v-hat) + eps) = (lr / c1) m / (sqrt(v) / sqrt(c2) + eps)
+    const S step_size = static_cast<S>(options_.learning_rate / correction1);
+    const S inverse_root_c2 = static_cast<S>(1.0 / std::sqrt(correction2));
+    const S eps = static_cast<S>(options_.epsilon);
+    const S keep = static_cast<S>(1.0 - options_.learning_rate * decoupled_decay_);
+    detail::for_each_block(parameters.size(), [&](Index i, Index n) {
+      m_.segment(i, n) = b1 * m_.segment(i, n) + (S(1) - b1) * gradients.segment(i, n);
+      v_.segment(i, n) =
+          b2 * v_.segment(i, n) + (S(1) - b2) * gradients.segment(i, n).array().square().matrix();
+      if (decoupled_decay_ != 0.0) parameters.segment(i, n) *= keep;
+      parameters.segment(i, n).array() -=
+          step_size * m_.segment(i, n).array() /
+          (v_.segment(i, n).array().sqrt() * inverse_root_c2 + eps);
+    });
+  }
+
+  /// Forgets the moments and the step count, as for a new model.
+  void reset() {
+    m_.resize(0);
+    v_.resize(0);
+    t_ = 0;
+  }
+
+ protected:
+  Adam(AdamOptions options, const char* who) : options_(options), who_(who) {
+    options_.check(who_);
+  }
+  double decoupled_decay_ = 0.0;
+
+ private:
+  AdamOptions options_;
+  const char* who_;
+  Vector<S> m_, v_;
+  std::int64_t t_ = 0;
+};
+
+/// AdamW (Loshchilov and Hutter, 2019): Adam with weight decay decoupled from the gradient,
+/// p <- p (1 - lr lambda) before the Adam update, as PyTorch's torch.optim.AdamW. It decays
+/// every parameter of the flat buffer, biases included. Default lambda 0.01.
+template <class S>
+class AdamW : public Adam<S> {
+ public:
+  explicit AdamW(AdamOptions options = with_default_decay()) : Adam<S>(options, "latent::AdamW") {
+    this->decoupled_decay_ = options.weight_decay;
+  }
+  explicit AdamW(double learning_rate)
+      : AdamW([&] {
+          AdamOptions options = with_default_decay();
+          options.learning_rate = learning_rate;
+          return options;
+        }()) {}
+
+ private:
+  static AdamOptions with_default_decay() {
+    AdamOptions options;
+    options.weight_decay = 0.01;
+    return options;
+  }
+};
+
+}  // namespace latent
+
+#endif  // LATENT_OPTIM_ADAM_HPP

@@ -1,0 +1,78 @@
+#ifndef LATENT_OPTIM_RMSPROP_HPP
+#define LATENT_OPTIM_RMSPROP_HPP
+
+#include "latent/core/types.hpp"
+#include "latent/detail/optimizer_support.hpp"
+
+namespace latent {
+
+/// Options of RmsProp. Defaults are PyTorch's.
+struct RmsPropOptions {
+  double learning_rate = 1e-2;  ///< > 0
+  double alpha = 0.99;          ///< decay of the mean square, in [0, 1)
+  double epsilon = 1e-8;        ///< added to sqrt(v), > 0
+  double momentum = 0.0;        ///< in [0, 1)
+
+  void check() const {
+    detail::check_learning_rate(learning_rate, "latent::RmsProp");
+    detail::check_in_unit_interval(alpha, "alpha", "latent::RmsProp");
+    detail::check_positive(epsilon, "epsilon", "latent::RmsProp");
+    detail::check_in_unit_interval(momentum, "momentum", "latent::RmsProp");
+  }
+};
+
+/// RMSProp (Tieleman and Hinton, 2012), as PyTorch's torch.optim.RMSprop (not centred):
+///   v <- alpha v + (1 - alpha) g^2
+///   p <- p - lr g / (sqrt(v) + eps)                     (momentum 0)
+///   b <- mu b + g / (sqrt(v) + eps),  p <- p - lr b     (momentum mu > 0)
+template <class S>
+class RmsProp {
+ public:
+  using Scalar = S;
+  explicit RmsProp(RmsPropOptions options = {}) : options_(options) { options_.check(); }
+  explicit RmsProp(double learning_rate) : RmsProp(RmsPropOptions{learning_rate}) {}
+
+  double learning_rate() const noexcept { return options_.learning_rate; }
+  void set_learning_rate(double rate) {
+    detail::check_learning_rate(rate, "latent::RmsProp");
+    options_.learning_rate = rate;
+  }
+  const RmsPropOptions& options() const noexcept { return options_; }
+
+  void step(Eigen::Ref<Vector<S>> parameters, const Eigen::Ref<const Vector<S>>& gradients) {
+    detail::check_step(parameters.size(), gradients.size(), "latent::RmsProp");
+    detail::prepare_state(square_, parameters.size(), "latent::RmsProp");
+    const bool momentum = options_.momentum != 0.0;
+    if (momentum) detail::prepare_state(buffer_, parameters.size(), "latent::RmsProp");
+    const S rate = static_cast<S>(options_.learning_rate);
+    const S alpha = static_cast<S>(options_.alpha);
+    const S eps = static_cast<S>(options_.epsilon);
+    const S mu = static_cast<S>(options_.momentum);
+    detail::for_each_block(parameters.size(), [&](Index i, Index n) {
+      square_.segment(i, n) = alpha * square_.segment(i, n) +
+                              (S(1) - alpha) * gradients.segment(i, n).array().square().matrix();
+      if (momentum) {
+        buffer_.segment(i, n).array() = mu * buffer_.segment(i, n).array() +
+                                        gradients.segment(i, n).array() /
+                                            (square_.segment(i, n).array().sqrt() + eps);
+        parameters.segment(i, n) -= rate * buffer_.segment(i, n);
+      } else {
+        parameters.segment(i, n).array() -=
+            rate * gradients.segment(i, n).array() / (square_.segment(i, n).array().sqrt() + eps);
+      }
+    });
+  }
+
+  void reset() {
+    square_.resize(0);
+    buffer_.resize(0);
+  }
+
+ private:
+  RmsPropOptions options_;
+  Vector<S> square_, buffer_;
+};
+
+}  // namespace latent
+
+#endif  // LATENT_OPTIM_RMSPROP_HPP
