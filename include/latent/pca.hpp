@@ -1,0 +1,215 @@
+#ifndef LATENT_PCA_HPP
+#define LATENT_PCA_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/QR>
+#include <Eigen/SVD>
+
+#include "latent/core/random.hpp"
+#include "latent/core/types.hpp"
+#include "latent/detail/checks.hpp"
+
+namespace latent {
+
+/// How Pca finds its components.
+enum class PcaSolver {
+  /// Eigendecomposition of the d x d covariance, accumulated over blocks of centred columns:
+  /// exact, and cheap while d is in the low thousands whatever n is.
+  exact,
+  /// Randomised SVD (Halko, Martinsson and Tropp, 2011): a Gaussian sketch of the centred
+  /// data's row space, refined by power iterations; costs about 2 (q + 1) passes of
+  /// d x n x (k + oversampling) multiply-adds, never forms the covariance.
+  randomized,
+  /// exact up to d = 2000, randomized above.
+  automatic,
+};
+
+/// Options of Pca.
+struct PcaOptions {
+  Index components = 2;                     ///< k, in [1, min(d, n)] at fit
+  PcaSolver solver = PcaSolver::automatic;  ///< see PcaSolver
+  Index oversampling = 10;                  ///< randomized: sketch width is k + oversampling
+  Index power_iterations = 4;               ///< randomized: q >= 0
+  std::uint64_t seed = 0;                   ///< randomized: seed of the sketch's generator
+
+  void check() const {
+    if (components <= 0)
+      throw std::invalid_argument("latent::Pca: 'components' must be positive, got " +
+                                  std::to_string(components));
+    if (oversampling < 0 || power_iterations < 0)
+      throw std::invalid_argument(
+          "latent::Pca: 'oversampling' and 'power_iterations' must be non-negative");
+  }
+};
+
+/// Principal component analysis on data with one sample per column (d x n):
+/// transform(x) = W^T (x - mean), inverse_transform(c) = W c + mean, with W (d x k) the top-k
+/// eigenvectors of the covariance (1 / (n - 1)) sum (x - mean)(x - mean)^T, orthonormal columns
+/// in decreasing order of variance. Each component's sign is fixed so that its entry of largest
+/// magnitude is positive: the same data gives the same components.
+///
+///   Pca<float> pca(PcaOptions{32});
+///   pca.fit(train);                            // 784 x 60000
+///   Matrix<float> codes = pca.transform(test); // 32 x 10000
+///   float error = pca.reconstruction_error(test);
+template <class S>
+class Pca {
+ public:
+  using Scalar = S;
+
+  explicit Pca(PcaOptions options = {}) : options_(options) { options_.check(); }
+  explicit Pca(Index components) : Pca(PcaOptions{components}) {}
+
+  /// In: X (d x n), n >= 2, finite. Replaces any earlier fit.
+  Pca& fit(const ConstMatrixRef<S>& X) {
+    detail::check_data(X, X.rows(), "latent::Pca::fit");
+    const Index d = X.rows(), n = X.cols(), k = options_.components;
+    if (n < 2) throw std::invalid_argument("latent::Pca::fit: needs at least 2 samples");
+    if (k > std::min(d, n))
+      throw std::invalid_argument("latent::Pca::fit: 'components' is " + std::to_string(k) +
+                                  " but the data allows at most min(d, n) = " +
+                                  std::to_string(std::min(d, n)));
+    mean_ = X.rowwise().mean();
+    const bool exact = options_.solver == PcaSolver::exact ||
+                       (options_.solver == PcaSolver::automatic && d <= 2000);
+    if (exact) fit_exact(X);
+    else fit_randomized(X);
+    fix_signs();
+    return *this;
+  }
+
+  bool fitted() const noexcept { return components_.size() > 0; }
+  Index input_size() const noexcept { return mean_.size(); }
+  Index components_count() const noexcept { return options_.components; }
+  const PcaOptions& options() const noexcept { return options_; }
+
+  /// W: d x k, orthonormal columns, largest variance first.
+  const Matrix<S>& components() const { return require_fit(components_); }
+  const Vector<S>& mean() const { return require_fit(mean_); }
+  /// Variance of the data along each component (eigenvalues of the covariance), k values.
+  const Vector<S>& explained_variance() const { return require_fit(variance_); }
+  /// explained_variance / total variance of the data.
+  Vector<S> explained_variance_ratio() const {
+    return require_fit(variance_) / total_variance_;
+  }
+
+  /// Codes of X (d x n): k x n.
+  Matrix<S> transform(const ConstMatrixRef<S>& X) const {
+    detail::check_data(X, input_size(), "latent::Pca::transform", true);
+    return components().transpose() * (X.colwise() - mean_);
+  }
+  /// Points in data space for codes (k x n): d x n.
+  Matrix<S> inverse_transform(const ConstMatrixRef<S>& codes) const {
+    detail::check_data(codes, components().cols(), "latent::Pca::inverse_transform", true);
+    return (components() * codes).colwise() + mean_;
+  }
+  Matrix<S> reconstruct(const ConstMatrixRef<S>& X) const { return inverse_transform(transform(X)); }
+
+  /// Mean over samples of the squared reconstruction error ||x - reconstruct(x)||^2, the
+  /// reduction of MeanSquaredError.
+  S reconstruction_error(const ConstMatrixRef<S>& X) const {
+    detail::check_data(X, input_size(), "latent::Pca::reconstruction_error");
+    double total = 0.0;
+    detail::for_each_column_block(X.cols(), [&](Index start, Index count) {
+      total += static_cast<double>(
+          (reconstruct(X.middleCols(start, count)) - X.middleCols(start, count)).squaredNorm());
+    });
+    return static_cast<S>(total / static_cast<double>(X.cols()));
+  }
+
+ private:
+  template <class T>
+  const T& require_fit(const T& value) const {
+    if (!fitted()) throw std::logic_error("latent::Pca: call fit() first");
+    return value;
+  }
+
+  void fit_exact(const ConstMatrixRef<S>& X) {
+    const Index d = X.rows(), n = X.cols(), k = options_.components;
+    // C = sum of (x - mean)(x - mean)^T over blocks of columns: the centred data is never held
+    // whole, and only the lower triangle is accumulated (a symmetric rank update).
+    Matrix<S> covariance = Matrix<S>::Zero(d, d);
+    Matrix<S> centred;
+    constexpr Index block = 4096;
+    for (Index start = 0; start < n; start += block) {
+      const Index count = std::min(block, n - start);
+      centred = X.middleCols(start, count).colwise() - mean_;
+      covariance.template selfadjointView<Eigen::Lower>().rankUpdate(centred);
+    }
+    covariance /= static_cast<S>(n - 1);
+    total_variance_ = covariance.diagonal().sum();
+    Eigen::SelfAdjointEigenSolver<Matrix<S>> solver(covariance);  // reads the lower triangle
+    if (solver.info() != Eigen::Success)
+      throw std::runtime_error("latent::Pca::fit: the eigendecomposition did not converge");
+    // Eigenvalues come in increasing order: the last k, reversed.
+    components_ = solver.eigenvectors().rightCols(k).rowwise().reverse();
+    variance_ = solver.eigenvalues().tail(k).reverse();
+  }
+
+  void fit_randomized(const ConstMatrixRef<S>& X) {
+    const Index n = X.cols(), k = options_.components;
+    const Index width = std::min(k + options_.oversampling, std::min(X.rows(), n));
+    Rng rng(options_.seed);
+    // Sketch the range of M^T (n x d), M = X - mean 1^T the centred data; M is applied
+    // through X and a rank-one correction so that it is never formed.
+    Matrix<S> omega(X.rows(), width);
+    fill_normal(omega, 0.0, 1.0, rng);
+    Matrix<S> sample = apply_centred_transpose(X, omega);  // n x width
+    Matrix<S> basis = orthonormal(sample);
+    for (Index q = 0; q < options_.power_iterations; ++q) {
+      Matrix<S> projected = orthonormal(apply_centred(X, basis));  // d x width
+      basis = orthonormal(apply_centred_transpose(X, projected));         // n x width
+    }
+    // B = basis^T M^T (width x d); the right singular vectors of B are the components.
+    const Matrix<S> small = apply_centred(X, basis).transpose();
+    Eigen::BDCSVD<Matrix<S>> svd(small, Eigen::ComputeThinV);
+    components_ = svd.matrixV().leftCols(k);
+    const S scale = S(1) / static_cast<S>(n - 1);
+    variance_ = svd.singularValues().head(k).array().square() * scale;
+    double sum = 0.0;
+    detail::for_each_column_block(n, [&](Index start, Index count) {
+      sum += static_cast<double>((X.middleCols(start, count).colwise() - mean_).squaredNorm());
+    });
+    total_variance_ = static_cast<S>(sum) * scale;
+  }
+
+  // M^T Y = X^T Y - 1 (mean^T Y): n x width.
+  Matrix<S> apply_centred_transpose(const ConstMatrixRef<S>& X, const Matrix<S>& Y) const {
+    Matrix<S> out = X.transpose() * Y;
+    out.rowwise() -= mean_.transpose() * Y;
+    return out;
+  }
+  // M Z = X Z - mean (1^T Z): d x width.
+  Matrix<S> apply_centred(const ConstMatrixRef<S>& X, const Matrix<S>& Z) const {
+    Matrix<S> out = X * Z;
+    out -= mean_ * Z.colwise().sum();
+    return out;
+  }
+  static Matrix<S> orthonormal(const Matrix<S>& A) {
+    Eigen::HouseholderQR<Matrix<S>> qr(A);
+    return qr.householderQ() * Matrix<S>::Identity(A.rows(), A.cols());
+  }
+
+  void fix_signs() {
+    for (Index j = 0; j < components_.cols(); ++j) {
+      Index top = 0;
+      components_.col(j).cwiseAbs().maxCoeff(&top);
+      if (components_(top, j) < S(0)) components_.col(j) *= S(-1);
+    }
+  }
+
+  PcaOptions options_;
+  Vector<S> mean_;
+  Matrix<S> components_;
+  Vector<S> variance_;
+  S total_variance_ = S(0);
+};
+
+}  // namespace latent
+
+#endif  // LATENT_PCA_HPP
