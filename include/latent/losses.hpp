@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "latent/activations.hpp"
+#include "latent/core/policy.hpp"
 #include "latent/core/types.hpp"
 
 namespace latent {
@@ -53,6 +54,7 @@ auto logistic_cross_entropy(const Eigen::ArrayBase<DZ>& z, const Eigen::ArrayBas
 /// output activation.
 struct MeanSquaredError {
   static constexpr const char* name = "MeanSquaredError";
+  using kind = loss_kind;
   template <class S>
   using target_type = Matrix<S>;
 
@@ -94,6 +96,7 @@ struct MeanSquaredError {
 /// sigmoid(z) rounds to 0 or 1, and dL/dZ = (A - T) / n in one pass.
 struct BinaryCrossEntropy {
   static constexpr const char* name = "BinaryCrossEntropy";
+  using kind = loss_kind;
   template <class S>
   using target_type = Matrix<S>;
 
@@ -145,6 +148,7 @@ struct BinaryCrossEntropy {
 /// dL/dA = (sigmoid(A) - T) / n. Use sigmoid(A) for probabilities.
 struct SigmoidCrossEntropy {
   static constexpr const char* name = "SigmoidCrossEntropy";
+  using kind = loss_kind;
   template <class S>
   using target_type = Matrix<S>;
 
@@ -186,6 +190,7 @@ struct SigmoidCrossEntropy {
 /// Each column is shifted by its maximum before exp, so no logit overflows.
 struct SoftmaxCrossEntropy {
   static constexpr const char* name = "SoftmaxCrossEntropy";
+  using kind = loss_kind;
   template <class S>
   using target_type = Labels;
 

@@ -8,11 +8,15 @@
 #include <vector>
 
 #include "latent/core/parameters.hpp"
+#include "latent/core/policy.hpp"
 #include "latent/core/types.hpp"
 #include "latent/detail/checks.hpp"
 #include "latent/detail/optimizer_support.hpp"
 #include "latent/detail/workspace.hpp"
 #include "latent/losses.hpp"
+#include "latent/models/code_penalty.hpp"
+#include "latent/models/contractive.hpp"
+#include "latent/models/corruption.hpp"
 
 namespace latent {
 
@@ -26,23 +30,32 @@ struct AutoencoderOptions {
 };
 
 /// An autoencoder: code = encoder(x), reconstruction = decoder(code), trained to minimise
-/// Loss(reconstruction, x) (+ weight decay). Encoder and decoder are any Sequentials (or layers
-/// that follow the layer contract) with the same scalar; the encoder's output size is the code
-/// size and the decoder must give back the input size.
-///
-/// The model owns one parameter arena for both halves. With BinaryCrossEntropy after a Sigmoid
-/// output layer the loss takes the fused, stable logits path.
+///   Loss(decoder(encoder(corrupt(x))), x) + Penalty(code) + (weight_decay / 2) sum w^2.
+/// Encoder and decoder are any Sequentials (or layers that follow the layer contract) with the
+/// same scalar; the encoder's output size is the code size and the decoder must give back the
+/// input size. The policies make the family:
+/// - Loss: MeanSquaredError (default), BinaryCrossEntropy (fused, stable logits path after a
+///   Sigmoid output layer), SigmoidCrossEntropy;
+/// - Corruption (models/corruption.hpp): NoCorruption (default), GaussianNoise, MaskingNoise,
+///   SaltAndPepper: a denoising autoencoder; applied in training only;
+/// - Penalty (models/code_penalty.hpp, models/contractive.hpp): NoPenalty (default), L1Penalty,
+///   KLSparsity (sparse), ContractivePenalty (contractive).
+/// Pass the policies (and AutoencoderOptions) after the engine, in any order; the class
+/// deduces its type from them:
 ///
 ///   Rng rng(42);
 ///   Autoencoder model(Sequential{Dense<float, ReLU>(784, 64)},
-///                     Sequential{Dense<float, Sigmoid>(64, 784)}, rng);
+///                     Sequential{Dense<float, Sigmoid>(64, 784)}, rng,
+///                     BinaryCrossEntropy{}, MaskingNoise(0.3));
 ///   Adam<float> adam(1e-3);
 ///   fit(model, adam, images, FitOptions{}, rng);
 ///   Matrix<float> codes = model.encode(images);   // 64 x n
 ///
-/// Inference (encode, decode, reconstruct, loss) runs through the model's workspace: it is not
-/// safe to call on one model from two threads at once.
-template <class Encoder, class Decoder, class Loss = MeanSquaredError>
+/// The model owns one parameter arena for both halves (encoder first). Inference (encode,
+/// decode, reconstruct, loss) runs through the model's workspace: it is not safe to call on
+/// one model from two threads at once.
+template <class Encoder, class Decoder, class Loss = MeanSquaredError,
+          class Corruption = NoCorruption, class Penalty = NoPenalty>
 class Autoencoder {
  public:
   using Scalar = typename Encoder::Scalar;
@@ -53,10 +66,27 @@ class Autoencoder {
                 "latent::Autoencoder: Loss must compare outputs with real-valued targets "
                 "(MeanSquaredError, BinaryCrossEntropy or SigmoidCrossEntropy)");
 
-  /// In: encoder, decoder; rng draws the initial parameters; options.
-  template <class Engine>
-  Autoencoder(Encoder encoder, Decoder decoder, Engine& rng, AutoencoderOptions options = {})
-      : encoder_(std::move(encoder)), decoder_(std::move(decoder)), options_(options) {
+  using LossType = Loss;
+  using CorruptionType = Corruption;
+  using PenaltyType = Penalty;
+
+  /// In: encoder, decoder; rng draws the initial parameters; then, in any order and each at
+  /// most once, the loss, corruption and penalty objects and AutoencoderOptions (those not
+  /// given are default-constructed).
+  template <class Engine, class... Policies>
+  Autoencoder(Encoder encoder, Decoder decoder, Engine& rng, const Policies&... policies)
+      : encoder_(std::move(encoder)),
+        decoder_(std::move(decoder)),
+        options_(detail::pick<AutoencoderOptions>(policies...)),
+        corruption_(detail::pick<Corruption>(policies...)),
+        penalty_(detail::pick<Penalty>(policies...)) {
+    static_assert(((std::is_same_v<Policies, Loss> || std::is_same_v<Policies, Corruption> ||
+                    std::is_same_v<Policies, Penalty> ||
+                    std::is_same_v<Policies, AutoencoderOptions>) && ...),
+                  "latent::Autoencoder: after the engine come only the model's loss, corruption, "
+                  "penalty and AutoencoderOptions");
+    static_assert(((detail::count_of<Policies, Policies...> == 1) && ...),
+                  "latent::Autoencoder: each policy may be given once");
     options_.check();
     if (encoder_.output_size() != decoder_.input_size())
       throw std::invalid_argument("latent::Autoencoder: the encoder gives codes of " +
@@ -81,6 +111,8 @@ class Autoencoder {
   Index code_size() const { return encoder_.output_size(); }
   Index parameter_count() const { return arena_.size(); }
   const AutoencoderOptions& options() const noexcept { return options_; }
+  const Corruption& corruption() const noexcept { return corruption_; }
+  const Penalty& penalty() const noexcept { return penalty_; }
 
   /// The flat parameter vector (encoder first, then decoder) and its gradient.
   Vector<S>& parameters() noexcept { return arena_.values(); }
@@ -150,20 +182,29 @@ class Autoencoder {
   }
 
   /// One step's work: the training objective on the batch X (input_size x n; its shape is
-  /// checked here, its values once for the whole data by fit) and its gradient in gradients(), replacing what was there. Returns the objective.
+  /// checked here, its values once for the whole data by fit) and its gradient in gradients(),
+  /// replacing what was there. Returns the objective. Corruption draws from rng.
   template <class Engine>
-  S train_batch(const ConstMatrixRef<S>& X, Engine& /*rng*/) {
+  S train_batch(const ConstMatrixRef<S>& X, Engine& rng) {
     detail::check_shape(X, input_size(), "latent::Autoencoder::train_batch");
     arena_.gradients().setZero();
     S* gradients = arena_.gradients().data();
-    const ConstMatrixMap<S> codes = encoder_.forward(values(), X);
+    const ConstMatrixRef<S> input = corrupt(X, rng);
+    const ConstMatrixMap<S> codes = encoder_.forward(values(), input);
     const ConstMatrixMap<S> output = decoder_.forward(values(), codes);
     MatrixMap<S> dZ = output_gradient_.view(output.rows(), output.cols());
     S objective = Loss::template value_and_gradient<S>(
         decoder_.last().activation(), decoder_.last().preactivation(), output, X, dZ);
     const ConstMatrixMap<S> dcodes =
         decoder_.backward_preactivation(values(), gradients, codes, dZ, true);
-    encoder_.backward(values(), gradients, X, dcodes, false);
+    if constexpr (std::is_same_v<Penalty, NoPenalty>) {
+      encoder_.backward(values(), gradients, input, dcodes, false);
+    } else {
+      MatrixMap<S> dH = code_gradient_.view(dcodes.rows(), dcodes.cols());
+      dH = dcodes;
+      objective += penalty_.template apply<S>(encoder_, values(), gradients, input, codes, dH);
+      encoder_.backward(values(), gradients, input, dH, false);
+    }
     if (options_.weight_decay > 0.0)
       objective += arena_.add_weight_decay(static_cast<S>(options_.weight_decay));
     return objective;
@@ -172,12 +213,39 @@ class Autoencoder {
  private:
   const S* values() const noexcept { return arena_.values().data(); }
 
+  template <class Engine>
+  ConstMatrixRef<S> corrupt(const ConstMatrixRef<S>& X, Engine& rng) {
+    if constexpr (std::is_same_v<Corruption, NoCorruption>) {
+      (void)rng;
+      return X;
+    } else {
+      corruption_.apply(X, corrupted_.view(X.rows(), X.cols()), rng);
+      return corrupted_.last();
+    }
+  }
+
   Encoder encoder_;
   Decoder decoder_;
   AutoencoderOptions options_;
+  Corruption corruption_;
+  Penalty penalty_;
   ParameterArena<S> arena_;
-  detail::Workspace<S> output_gradient_;
+  detail::Workspace<S> output_gradient_, code_gradient_, corrupted_;
 };
+
+template <class Encoder, class Decoder, class Engine, class... Policies>
+Autoencoder(Encoder, Decoder, Engine&, const Policies&...)
+    -> Autoencoder<Encoder, Decoder, detail::find_kind_t<loss_kind, MeanSquaredError, Policies...>,
+                   detail::find_kind_t<corruption_kind, NoCorruption, Policies...>,
+                   detail::find_kind_t<penalty_kind, NoPenalty, Policies...>>;
+
+/// Readable names for the family (all one type; see Autoencoder for the policies).
+template <class Encoder, class Decoder, class Corruption, class Loss = MeanSquaredError>
+using DenoisingAutoencoder = Autoencoder<Encoder, Decoder, Loss, Corruption, NoPenalty>;
+template <class Encoder, class Decoder, class Penalty, class Loss = MeanSquaredError>
+using SparseAutoencoder = Autoencoder<Encoder, Decoder, Loss, NoCorruption, Penalty>;
+template <class Encoder, class Decoder, class Loss = MeanSquaredError>
+using ContractiveAutoencoder = Autoencoder<Encoder, Decoder, Loss, NoCorruption, ContractivePenalty>;
 
 }  // namespace latent
 

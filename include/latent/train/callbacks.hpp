@@ -130,7 +130,7 @@ class ProgressBar {
       length += std::snprintf(line + length, sizeof line - static_cast<std::size_t>(length),
                               "  validation %.6g", record.validation_loss);
     std::snprintf(line + length, sizeof line - static_cast<std::size_t>(length),
-                  "  %.2f s  %.0f samples/s", record.seconds, record.samples_per_second);
+                  "  %.3g s  %.0f samples/s", record.seconds, record.samples_per_second);
     *out_ << line << '\n' << std::flush;
     return false;
   }
