@@ -9,6 +9,7 @@
 #include "latent/core/error.hpp"
 #include "latent/core/init.hpp"
 #include "latent/core/parameters.hpp"
+#include "latent/core/policy.hpp"
 #include "latent/core/random.hpp"
 #include "latent/core/threads.hpp"
 #include "latent/core/types.hpp"
@@ -16,7 +17,10 @@
 #include "latent/activations.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/sequential.hpp"
+#include "latent/layers/tied_dense.hpp"
 #include "latent/losses.hpp"
+
+#include "latent/pca.hpp"
 
 #include "latent/optim/adagrad.hpp"
 #include "latent/optim/adam.hpp"
@@ -29,6 +33,9 @@
 #include "latent/train/history.hpp"
 
 #include "latent/models/autoencoder.hpp"
+#include "latent/models/code_penalty.hpp"
+#include "latent/models/contractive.hpp"
+#include "latent/models/corruption.hpp"
 #include "latent/models/feed_forward.hpp"
 
 #endif  // LATENT_LATENT_HPP

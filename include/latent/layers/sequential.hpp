@@ -37,8 +37,11 @@ class Sequential {
   static_assert((std::is_same_v<typename Layers::Scalar, Scalar> && ...),
                 "latent::Sequential: all layers must have the same scalar type");
 
+  /// Checks neighbouring sizes, and places the layers from offset 0: a Sequential that a model
+  /// puts first in its arena (an encoder) keeps these offsets, which tied layers rely on.
   explicit Sequential(Layers... layers) : layers_(std::move(layers)...) {
     check_neighbours(std::make_index_sequence<depth - 1>{});
+    place(0);
   }
 
   Index input_size() const { return first().input_size(); }
@@ -79,6 +82,11 @@ class Sequential {
     std::apply([&](const auto&... l) { (l.weights(out), ...); }, layers_);
   }
 
+  /// The arena ranges of weights that tied layers share (layers without ties add none).
+  void ties(std::vector<Segment>& out) const {
+    std::apply([&](const auto&... l) { (tie_of(l, out), ...); }, layers_);
+  }
+
   /// In: X (input_size x n). Returns the last layer's output (output_size x n).
   ConstMatrixMap<Scalar> forward(const Scalar* values, const ConstMatrixRef<Scalar>& X) {
     if (X.rows() != input_size())
@@ -108,6 +116,16 @@ class Sequential {
   ConstMatrixMap<Scalar> output() const { return last().output(); }
 
  private:
+  template <class Layer, class = void>
+  struct has_ties : std::false_type {};
+  template <class Layer>
+  struct has_ties<Layer, std::void_t<decltype(std::declval<const Layer&>().ties(
+                             std::declval<std::vector<Segment>&>()))>> : std::true_type {};
+  template <class Layer>
+  static void tie_of(const Layer& layer, std::vector<Segment>& out) {
+    if constexpr (has_ties<Layer>::value) layer.ties(out);
+  }
+
   template <std::size_t... I>
   void check_neighbours(std::index_sequence<I...>) const {
     (check_pair(std::get<I>(layers_), I, std::get<I + 1>(layers_)), ...);

@@ -102,6 +102,7 @@ class Autoencoder {
     std::vector<Segment> weights;
     encoder_.weights(weights);
     decoder_.weights(weights);
+    check_ties(weights);
     arena_ = ParameterArena<S>(size, std::move(weights));
     encoder_.initialize(arena_.values().data(), rng);
     decoder_.initialize(arena_.values().data(), rng);
@@ -212,6 +213,21 @@ class Autoencoder {
 
  private:
   const S* values() const noexcept { return arena_.values().data(); }
+
+  // Every weight a tied decoder layer uses must be one of the encoder's weight matrices.
+  void check_ties(const std::vector<Segment>& encoder_weights) const {
+    std::vector<Segment> ties;
+    decoder_.ties(ties);
+    for (const Segment& tie : ties) {
+      bool found = false;
+      for (const Segment& w : encoder_weights)
+        found = found || (w.offset == tie.offset && w.size == tie.size);
+      if (!found)
+        throw std::invalid_argument(
+            "latent::Autoencoder: a tied decoder layer shares weights that are not this "
+            "encoder's; build the decoder with tied_decoder(encoder) from the same encoder");
+    }
+  }
 
   template <class Engine>
   ConstMatrixRef<S> corrupt(const ConstMatrixRef<S>& X, Engine& rng) {
