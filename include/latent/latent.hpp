@@ -36,6 +36,8 @@
 #include "latent/models/code_penalty.hpp"
 #include "latent/models/contractive.hpp"
 #include "latent/models/corruption.hpp"
+#include "latent/models/likelihood.hpp"
+#include "latent/models/variational.hpp"
 #include "latent/models/feed_forward.hpp"
 
 #endif  // LATENT_LATENT_HPP
