@@ -10,6 +10,7 @@
 #include "latent/activations.hpp"
 #include "latent/core/init.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/gemm.hpp"
 #include "latent/detail/workspace.hpp"
 
 namespace latent {
@@ -91,7 +92,7 @@ class Dense {
   ConstMatrixMap<S> forward(const S* values, const ConstMatrixRef<S>& X) {
     assert(X.rows() == inputs_);
     MatrixMap<S> Z = z_.view(outputs_, X.cols());
-    Z.noalias() = weight(values) * X;  // outputs x n, one GEMM
+    forward_product_(Z, weight(values), X, false);  // Z = W X: outputs x n
     Z.colwise() += bias(values);
     if constexpr (std::is_same_v<Act, Identity>) {
       return z_.last();
@@ -119,11 +120,11 @@ class Dense {
                                            const ConstMatrixRef<S>& dZ, bool input_gradient) {
     assert(X.rows() == inputs_ && dZ.rows() == outputs_ && dZ.cols() == X.cols());
     MatrixMap<S> dW(gradients + offset_, outputs_, inputs_);
-    dW.noalias() += dZ * X.transpose();  // dL/dW = dZ X^T
+    weight_product_(dW, dZ, X.transpose(), true);  // dL/dW += dZ X^T
     bias(gradients).noalias() += dZ.rowwise().sum();
     if (!input_gradient) return ConstMatrixMap<S>(nullptr, inputs_, 0);
     MatrixMap<S> dX = dx_.view(inputs_, dZ.cols());
-    dX.noalias() = weight(values).transpose() * dZ;  // dL/dX = W^T dZ
+    input_product_(dX, weight(values).transpose(), dZ, false);  // dL/dX = W^T dZ
     return dx_.last();
   }
 
@@ -140,6 +141,7 @@ class Dense {
   Act activation_;
   Init init_;
   detail::Workspace<S> z_, a_, dz_, dx_;
+  detail::Gemm<S> forward_product_, weight_product_, input_product_;
 };
 
 }  // namespace latent

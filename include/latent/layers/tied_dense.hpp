@@ -10,6 +10,7 @@
 
 #include "latent/activations.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/gemm.hpp"
 #include "latent/detail/workspace.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/sequential.hpp"
@@ -75,7 +76,7 @@ class TiedDense {
   ConstMatrixMap<S> forward(const S* values, const ConstMatrixRef<S>& X) {
     assert(X.rows() == inputs_);
     MatrixMap<S> Z = z_.view(outputs_, X.cols());
-    Z.noalias() = shared_weight(values).transpose() * X;  // outputs x n
+    forward_product_(Z, shared_weight(values).transpose(), X, false);  // Z = W^T X
     Z.colwise() += bias(values);
     if constexpr (std::is_same_v<Act, Identity>) {
       return z_.last();
@@ -102,11 +103,11 @@ class TiedDense {
                                            const ConstMatrixRef<S>& dZ, bool input_gradient) {
     assert(X.rows() == inputs_ && dZ.rows() == outputs_ && dZ.cols() == X.cols());
     MatrixMap<S> dW(gradients + source_offset_, inputs_, outputs_);
-    dW.noalias() += X * dZ.transpose();  // Z = W^T X, so dL/dW = X dZ^T
+    weight_product_(dW, X, dZ.transpose(), true);  // Z = W^T X, so dL/dW += X dZ^T
     bias(gradients).noalias() += dZ.rowwise().sum();
     if (!input_gradient) return ConstMatrixMap<S>(nullptr, inputs_, 0);
     MatrixMap<S> dX = dx_.view(inputs_, dZ.cols());
-    dX.noalias() = shared_weight(values) * dZ;
+    input_product_(dX, shared_weight(values), dZ, false);  // dL/dX = W dZ
     return dx_.last();
   }
 
@@ -123,6 +124,7 @@ class TiedDense {
   Index offset_ = 0;
   Act activation_;
   detail::Workspace<S> z_, a_, dz_, dx_;
+  detail::Gemm<S> forward_product_, weight_product_, input_product_;
 };
 
 namespace detail {
