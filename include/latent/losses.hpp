@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "latent/activations.hpp"
@@ -28,17 +29,17 @@ namespace latent {
 namespace detail {
 
 template <class S>
-void check_target_shape(const ConstMatrixRef<S>& T, Index outputs, Index n, const std::string& who) {
+void check_target_shape(const ConstMatrixRef<S>& T, Index outputs, Index n, std::string_view who) {
   if (T.rows() != outputs || T.cols() != n)
-    throw std::invalid_argument(who + ": targets are " + std::to_string(T.rows()) + " x " +
+    throw std::invalid_argument(std::string(who) + ": targets are " + std::to_string(T.rows()) + " x " +
                                 std::to_string(T.cols()) + " but the model gives " +
                                 std::to_string(outputs) + " x " + std::to_string(n));
 }
 
 template <class S>
-void check_probabilities(const ConstMatrixRef<S>& T, const std::string& who) {
+void check_probabilities(const ConstMatrixRef<S>& T, std::string_view who) {
   if (!((T.array() >= S(0)).all() && (T.array() <= S(1)).all()))
-    throw std::invalid_argument(who + ": binary cross-entropy needs targets in [0, 1]");
+    throw std::invalid_argument(std::string(who) + ": binary cross-entropy needs targets in [0, 1]");
 }
 
 /// log(1 + exp(z)) - z t, the cross-entropy of sigmoid(z) against t, never overflowing.
@@ -83,9 +84,9 @@ struct MeanSquaredError {
 
   template <class S>
   static void check_target(const ConstMatrixRef<S>& T, Index outputs, Index n,
-                           const std::string& who) {
+                           std::string_view who) {
     detail::check_target_shape(T, outputs, n, who);
-    if (!T.allFinite()) throw std::invalid_argument(who + ": targets hold NaN or infinity");
+    if (!T.allFinite()) throw std::invalid_argument(std::string(who) + ": targets hold NaN or infinity");
   }
 };
 
@@ -137,7 +138,7 @@ struct BinaryCrossEntropy {
 
   template <class S>
   static void check_target(const ConstMatrixRef<S>& T, Index outputs, Index n,
-                           const std::string& who) {
+                           std::string_view who) {
     detail::check_target_shape(T, outputs, n, who);
     detail::check_probabilities(T, who);
   }
@@ -179,7 +180,7 @@ struct SigmoidCrossEntropy {
 
   template <class S>
   static void check_target(const ConstMatrixRef<S>& T, Index outputs, Index n,
-                           const std::string& who) {
+                           std::string_view who) {
     detail::check_target_shape(T, outputs, n, who);
     detail::check_probabilities(T, who);
   }
@@ -200,7 +201,7 @@ struct SoftmaxCrossEntropy {
     S total(0);
     for (Index j = 0; j < A.cols(); ++j) {
       const S top = A.col(j).maxCoeff();
-      total += std::log((A.col(j).array() - top).exp().sum()) + top - A(labels(j), j);
+      total += (top - A(labels(j), j)) + std::log((A.col(j).array() - top).exp().sum());
     }
     return total / static_cast<S>(A.cols());
   }
@@ -220,7 +221,7 @@ struct SoftmaxCrossEntropy {
       const S top = A.col(j).maxCoeff();
       dZ.col(j).array() = (A.col(j).array() - top).exp();
       const S sum = dZ.col(j).sum();
-      total += std::log(sum) + top - A(labels(j), j);
+      total += (top - A(labels(j), j)) + std::log(sum);  // exact when the label holds the top
       dZ.col(j) *= inverse_n / sum;
       dZ(labels(j), j) -= inverse_n;
     }
@@ -230,13 +231,13 @@ struct SoftmaxCrossEntropy {
   }
 
   template <class S>
-  static void check_target(const LabelsRef& labels, Index outputs, Index n, const std::string& who) {
+  static void check_target(const LabelsRef& labels, Index outputs, Index n, std::string_view who) {
     if (labels.cols() != n)
-      throw std::invalid_argument(who + ": " + std::to_string(labels.cols()) +
+      throw std::invalid_argument(std::string(who) + ": " + std::to_string(labels.cols()) +
                                   " labels for " + std::to_string(n) + " samples");
     for (Index j = 0; j < n; ++j)
       if (labels(j) < 0 || labels(j) >= outputs)
-        throw std::invalid_argument(who + ": label " + std::to_string(labels(j)) + " of sample " +
+        throw std::invalid_argument(std::string(who) + ": label " + std::to_string(labels(j)) + " of sample " +
                                     std::to_string(j) + " is outside [0, " +
                                     std::to_string(outputs) + ")");
   }

@@ -1,6 +1,7 @@
 #ifndef LATENT_CORE_RANDOM_HPP
 #define LATENT_CORE_RANDOM_HPP
 
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -40,6 +41,7 @@ double uniform01(Engine& rng) {
 template <class Engine>
 std::uint64_t uniform_below(Engine& rng, std::uint64_t bound) {
   check_engine<Engine>();
+  assert(bound > 0);
   const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
                               std::numeric_limits<std::uint64_t>::max() % bound;
   std::uint64_t draw = rng();

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "latent/core/types.hpp"
 
@@ -16,19 +17,19 @@ namespace latent::detail {
 /// Refuses a batch of the wrong shape: wrong number of rows, or no columns (unless
 /// `allow_empty`).
 template <class S>
-void check_shape(const ConstMatrixRef<S>& X, Index rows, const std::string& who,
+void check_shape(const ConstMatrixRef<S>& X, Index rows, std::string_view who,
                  bool allow_empty = false) {
   if (X.rows() != rows)
-    throw std::invalid_argument(who + ": data has " + std::to_string(X.rows()) +
+    throw std::invalid_argument(std::string(who) + ": data has " + std::to_string(X.rows()) +
                                 " rows but the model takes " + std::to_string(rows) +
                                 " (one sample per column)");
   if (X.cols() == 0 && !allow_empty)
-    throw std::invalid_argument(who + ": data has no columns (no samples)");
+    throw std::invalid_argument(std::string(who) + ": data has no columns (no samples)");
 }
 
 /// As check_shape, and refuses a NaN or infinity anywhere, naming its position.
 template <class S>
-void check_data(const ConstMatrixRef<S>& X, Index rows, const std::string& who,
+void check_data(const ConstMatrixRef<S>& X, Index rows, std::string_view who,
                 bool allow_empty = false) {
   check_shape(X, rows, who, allow_empty);
   if (X.allFinite()) return;
@@ -43,9 +44,9 @@ void check_data(const ConstMatrixRef<S>& X, Index rows, const std::string& who,
 
 /// Refuses an output buffer of the wrong shape.
 template <class S>
-void check_output(const MatrixRef<S>& out, Index rows, Index cols, const std::string& who) {
+void check_output(const MatrixRef<S>& out, Index rows, Index cols, std::string_view who) {
   if (out.rows() != rows || out.cols() != cols)
-    throw std::invalid_argument(who + ": output is " + std::to_string(out.rows()) + " x " +
+    throw std::invalid_argument(std::string(who) + ": output is " + std::to_string(out.rows()) + " x " +
                                 std::to_string(out.cols()) + ", expected " +
                                 std::to_string(rows) + " x " + std::to_string(cols));
 }

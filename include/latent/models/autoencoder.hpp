@@ -31,8 +31,8 @@ struct AutoencoderOptions {
 
 /// An autoencoder: code = encoder(x), reconstruction = decoder(code), trained to minimise
 ///   Loss(decoder(encoder(corrupt(x))), x) + Penalty(code) + (weight_decay / 2) sum w^2.
-/// Encoder and decoder are any Sequentials (or layers that follow the layer contract) with the
-/// same scalar; the encoder's output size is the code size and the decoder must give back the
+/// Encoder and decoder are any Sequentials of layers that follow the layer contract (Dense,
+/// TiedDense), with the same scalar; the encoder's output size is the code size and the decoder must give back the
 /// input size. The policies make the family:
 /// - Loss: MeanSquaredError (default), BinaryCrossEntropy (fused, stable logits path after a
 ///   Sigmoid output layer), SigmoidCrossEntropy;

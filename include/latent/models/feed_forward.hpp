@@ -2,6 +2,8 @@
 #define LATENT_MODELS_FEED_FORWARD_HPP
 
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -76,7 +78,7 @@ class FeedForward {
   }
 
   /// Throws std::invalid_argument if T cannot be the targets of n samples.
-  void check_targets(const target_ref& T, Index n, const std::string& who) const {
+  void check_targets(const target_ref& T, Index n, std::string_view who) const {
     Loss::template check_target<S>(T, output_size(), n, who);
   }
 
@@ -104,6 +106,11 @@ class FeedForward {
       throw std::invalid_argument("latent::FeedForward::train_batch: " +
                                   std::to_string(T.cols()) + " targets for " +
                                   std::to_string(X.cols()) + " samples");
+    if constexpr (!std::is_same_v<target_type, Labels>)
+      if (T.rows() != output_size())
+        throw std::invalid_argument("latent::FeedForward::train_batch: targets have " +
+                                    std::to_string(T.rows()) + " rows but the network gives " +
+                                    std::to_string(output_size()));
     arena_.gradients().setZero();
     const ConstMatrixMap<S> output = network_.forward(values(), X);
     MatrixMap<S> dZ = output_gradient_.view(output.rows(), output.cols());

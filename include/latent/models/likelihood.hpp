@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "latent/activations.hpp"
@@ -58,9 +59,9 @@ struct Bernoulli {
   }
 
   template <class S>
-  static void check_data(const ConstMatrixRef<S>& X, const std::string& who) {
+  static void check_data(const ConstMatrixRef<S>& X, std::string_view who) {
     if (!((X.array() >= S(0)).all() && (X.array() <= S(1)).all()))
-      throw std::invalid_argument(who + ": a Bernoulli decoder needs data in [0, 1]");
+      throw std::invalid_argument(std::string(who) + ": a Bernoulli decoder needs data in [0, 1]");
   }
 
  private:
@@ -114,7 +115,7 @@ struct Gaussian {
   }
 
   template <class S>
-  static void check_data(const ConstMatrixRef<S>&, const std::string&) {}
+  static void check_data(const ConstMatrixRef<S>&, std::string_view) {}
 
  private:
   template <class S>
@@ -170,7 +171,7 @@ struct GaussianLearnedVariance {
   }
 
   template <class S>
-  static void check_data(const ConstMatrixRef<S>&, const std::string&) {}
+  static void check_data(const ConstMatrixRef<S>&, std::string_view) {}
 
  private:
   template <class Act>

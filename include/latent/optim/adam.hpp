@@ -9,22 +9,29 @@
 
 namespace latent {
 
-/// Options of Adam and AdamW. Defaults are the paper's and PyTorch's.
+/// Options of Adam. Defaults are the paper's and PyTorch's. (For an L2 term in the loss use the
+/// model's weight_decay option; for decay decoupled from the gradient, AdamW.)
 struct AdamOptions {
   double learning_rate = 1e-3;  ///< alpha, > 0
   double beta1 = 0.9;           ///< decay of the first moment, in [0, 1)
   double beta2 = 0.999;         ///< decay of the second moment, in [0, 1)
   double epsilon = 1e-8;        ///< added to sqrt(v-hat), > 0
-  /// AdamW only: decoupled weight decay lambda >= 0 (Adam ignores it; use the model's
-  /// weight_decay option for an L2 term in the loss).
-  double weight_decay = 0.0;
 
   void check(const char* who = "latent::Adam") const {
     detail::check_learning_rate(learning_rate, who);
     detail::check_in_unit_interval(beta1, "beta1", who);
     detail::check_in_unit_interval(beta2, "beta2", who);
     detail::check_positive(epsilon, "epsilon", who);
-    detail::check_non_negative(weight_decay, "weight_decay", who);
+  }
+};
+
+/// Options of AdamW: Adam's, and the decoupled weight decay lambda (PyTorch's default 0.01).
+struct AdamWOptions : AdamOptions {
+  double weight_decay = 0.01;  ///< lambda >= 0
+
+  void check() const {
+    AdamOptions::check("latent::AdamW");
+    detail::check_non_negative(weight_decay, "weight_decay", "latent::AdamW");
   }
 };
 
@@ -37,7 +44,7 @@ template <class S>
 class Adam {
  public:
   using Scalar = S;
-  explicit Adam(AdamOptions options = {}) : Adam(options, "latent::Adam") {}
+  explicit Adam(AdamOptions options = {}) : Adam(options, "latent::Adam", 0.0) {}
   explicit Adam(double learning_rate) : Adam(AdamOptions{learning_rate}) {}
 
   double learning_rate() const noexcept { return options_.learning_rate; }
@@ -83,40 +90,40 @@ class Adam {
   }
 
  protected:
-  Adam(AdamOptions options, const char* who) : options_(options), who_(who) {
+  Adam(AdamOptions options, const char* who, double decoupled_decay)
+      : options_(options), who_(who), decoupled_decay_(decoupled_decay) {
     options_.check(who_);
   }
-  double decoupled_decay_ = 0.0;
 
  private:
   AdamOptions options_;
   const char* who_;
+  double decoupled_decay_;
   Vector<S> m_, v_;
   std::int64_t t_ = 0;
 };
 
 /// AdamW (Loshchilov and Hutter, 2019): Adam with weight decay decoupled from the gradient,
 /// p <- p (1 - lr lambda) before the Adam update, as PyTorch's torch.optim.AdamW. It decays
-/// every parameter of the flat buffer, biases included. Default lambda 0.01.
+/// every parameter of the flat buffer, biases included.
 template <class S>
 class AdamW : public Adam<S> {
  public:
-  explicit AdamW(AdamOptions options = with_default_decay()) : Adam<S>(options, "latent::AdamW") {
-    this->decoupled_decay_ = options.weight_decay;
-  }
-  explicit AdamW(double learning_rate)
-      : AdamW([&] {
-          AdamOptions options = with_default_decay();
-          options.learning_rate = learning_rate;
-          return options;
-        }()) {}
+  explicit AdamW(AdamWOptions options = {})
+      : Adam<S>((options.check(), options), "latent::AdamW", options.weight_decay),
+        weight_decay_(options.weight_decay) {}
+  explicit AdamW(double learning_rate) : AdamW(with_rate(learning_rate)) {}
+
+  double weight_decay() const noexcept { return weight_decay_; }
 
  private:
-  static AdamOptions with_default_decay() {
-    AdamOptions options;
-    options.weight_decay = 0.01;
+  static AdamWOptions with_rate(double learning_rate) {
+    AdamWOptions options;
+    options.learning_rate = learning_rate;
     return options;
   }
+
+  double weight_decay_;
 };
 
 }  // namespace latent

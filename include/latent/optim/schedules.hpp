@@ -41,9 +41,10 @@ struct StepDecay {
 
 /// Cosine annealing (Loshchilov and Hutter, 2017) from base down to minimum over `period`
 /// epochs, then held at minimum: minimum + (base - minimum) (1 + cos(pi epoch / period)) / 2.
+/// The minimum must be positive (optimizers refuse a rate of 0); default 1e-6.
 struct CosineAnnealing {
   Index period = 100;
-  double minimum = 0.0;
+  double minimum = 1e-6;
 
   CosineAnnealing() = default;
   CosineAnnealing(Index epochs, double floor_rate) : period(epochs), minimum(floor_rate) { check(); }
@@ -51,7 +52,7 @@ struct CosineAnnealing {
     if (period <= 0)
       throw std::invalid_argument("latent::CosineAnnealing: 'period' must be positive, got " +
                                   std::to_string(period));
-    detail::check_non_negative(minimum, "minimum", "latent::CosineAnnealing");
+    detail::check_positive(minimum, "minimum", "latent::CosineAnnealing");
   }
   double rate(double base, Index epoch) const {
     if (epoch >= period) return minimum;

@@ -169,13 +169,16 @@ History fit_loop(Model& model, Optimizer& optimizer, Index samples, const FitOpt
         }(),
         ...);
     history.epochs.push_back(record);
-    // Every callback sees the epoch, even after one has asked to stop.
-    const bool stop = (false | ... | epoch_end(callbacks, record, model));
+    // Every callback sees the epoch, in the order given, even after one has asked to stop.
+    bool stop = false;
+    ((stop = epoch_end(callbacks, record, model) || stop), ...);
     if (stop) {
       history.stopped_early = epoch + 1 < options.epochs;
       break;
     }
   }
+  // A schedule changes the optimizer's rate for this run only.
+  if constexpr ((has_rate<Callbacks>::value || ...)) optimizer.set_learning_rate(base_rate);
   return history;
 }
 
