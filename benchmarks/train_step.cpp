@@ -1,0 +1,112 @@
+// One full training step (forward, backward, Adam update) of an autoencoder, beside exactly
+// the GEMMs that step performs, timed in the same run. Everything that is not GEMM is overhead:
+// the `step/gemm` counter is that ratio (target: at most 1.3 at one thread).
+//
+// Workloads (float, MSE, pixels in [0, 1]):
+//   W1: 784-512-256-64-256-512-784, ReLU hidden, sigmoid output, batch 128
+//   W2: 784-64-784, sigmoid code, sigmoid output, batch 64
+// Run: build/release/benchmarks/train_step [--benchmark_filter=W1]
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <latent/latent.hpp>
+
+namespace {
+
+using namespace latent;
+using Clock = std::chrono::steady_clock;
+
+/// The GEMMs of one training step of a Dense chain with the given widths, on the same shapes
+/// and through the same kernel as Dense (Eigen's, with packing buffers kept between calls):
+/// Z = W X; dW += dZ X^T; dX = W^T dZ for every layer but the first.
+class StepGemms {
+ public:
+  StepGemms(const std::vector<Index>& widths, Index batch) {
+    for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
+      const Index in = widths[i], out = widths[i + 1];
+      W_.push_back(Matrix<float>::Constant(out, in, 0.01f));
+      dW_.push_back(Matrix<float>::Zero(out, in));
+      X_.push_back(Matrix<float>::Constant(in, batch, 0.5f));
+      Z_.push_back(Matrix<float>(out, batch));
+      dZ_.push_back(Matrix<float>::Constant(out, batch, 0.01f));
+      dX_.push_back(Matrix<float>(in, batch));
+    }
+    forward_.resize(W_.size());
+    weight_.resize(W_.size());
+    input_.resize(W_.size());
+  }
+
+  void run() {
+    for (std::size_t i = 0; i < W_.size(); ++i) forward_[i](map(Z_[i]), W_[i], X_[i], false);
+    for (std::size_t i = W_.size(); i-- > 0;) {
+      weight_[i](map(dW_[i]), dZ_[i], X_[i].transpose(), true);
+      if (i > 0) input_[i](map(dX_[i]), W_[i].transpose(), dZ_[i], false);
+    }
+    benchmark::DoNotOptimize(dW_.front().data());
+  }
+
+ private:
+  static MatrixMap<float> map(Matrix<float>& m) { return MatrixMap<float>(m.data(), m.rows(), m.cols()); }
+
+  std::vector<Matrix<float>> W_, dW_, X_, Z_, dZ_, dX_;
+  std::vector<detail::Gemm<float>> forward_, weight_, input_;
+};
+
+template <class Model>
+void measure(benchmark::State& state, Model& model, const std::vector<Index>& widths,
+             Index batch, int threads) {
+  set_threads(threads);
+  Rng rng(7);
+  Matrix<float> X(widths.front(), batch);
+  fill_uniform(X, 0.0, 1.0, rng);
+  Adam<float> adam(1e-3);
+  for (int i = 0; i < 3; ++i) {  // warm the workspaces and the optimizer state
+    model.train_batch(X, rng);
+    adam.step(model.parameters(), model.gradients());
+  }
+
+  const auto step_start = Clock::now();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(model.train_batch(X, rng));
+    adam.step(model.parameters(), model.gradients());
+  }
+  const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
+
+  StepGemms gemms(widths, batch);
+  gemms.run();
+  const auto gemm_start = Clock::now();
+  for (benchmark::IterationCount i = 0; i < state.iterations(); ++i) gemms.run();
+  const double gemm_seconds = std::chrono::duration<double>(Clock::now() - gemm_start).count();
+
+  const double samples = static_cast<double>(batch) * static_cast<double>(state.iterations());
+  state.counters["samples/s"] = samples / step_seconds;
+  state.counters["gemm samples/s"] = samples / gemm_seconds;
+  state.counters["step/gemm"] = step_seconds / gemm_seconds;
+  state.counters["threads"] = threads;
+}
+
+void w1(benchmark::State& state) {
+  Rng rng(1);
+  Autoencoder model(
+      Sequential{Dense<float, ReLU>(784, 512), Dense<float, ReLU>(512, 256), Dense<float, ReLU>(256, 64)},
+      Sequential{Dense<float, ReLU>(64, 256), Dense<float, ReLU>(256, 512), Dense<float, Sigmoid>(512, 784)},
+      rng);
+  measure(state, model, {784, 512, 256, 64, 256, 512, 784}, 128, static_cast<int>(state.range(0)));
+}
+
+void w2(benchmark::State& state) {
+  Rng rng(1);
+  Autoencoder model(Sequential{Dense<float, Sigmoid>(784, 64)},
+                    Sequential{Dense<float, Sigmoid>(64, 784)}, rng);
+  measure(state, model, {784, 64, 784}, 64, static_cast<int>(state.range(0)));
+}
+
+}  // namespace
+
+BENCHMARK(w1)->Name("train_step/W1_784-512-256-64_batch128")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(w2)->Name("train_step/W2_784-64_batch64")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+BENCHMARK_MAIN();
