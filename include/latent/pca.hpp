@@ -84,7 +84,8 @@ class Pca {
   }
 
   bool fitted() const noexcept { return components_.size() > 0; }
-  Index input_size() const noexcept { return mean_.size(); }
+  /// d, once fitted.
+  Index input_size() const { return require_fit(mean_).size(); }
   Index components_count() const noexcept { return options_.components; }
   const PcaOptions& options() const noexcept { return options_; }
 

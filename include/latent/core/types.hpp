@@ -32,10 +32,12 @@ using MatrixRef = Eigen::Ref<Matrix<S>>;
 using Labels = Eigen::Matrix<int, 1, Eigen::Dynamic>;
 using LabelsRef = Eigen::Ref<const Labels>;
 
-/// A contiguous range of the parameter arena: [offset, offset + size).
+/// A contiguous range of the parameter arena: [offset, offset + size), holding a column-major
+/// matrix of `rows` rows when it is one (0 otherwise).
 struct Segment {
   Index offset = 0;
   Index size = 0;
+  Index rows = 0;
 };
 
 }  // namespace latent

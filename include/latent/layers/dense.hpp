@@ -77,7 +77,9 @@ class Dense {
     bias(values).setZero();
   }
 
-  void weights(std::vector<Segment>& out) const { out.push_back({offset_, outputs_ * inputs_}); }
+  void weights(std::vector<Segment>& out) const {
+    out.push_back({offset_, outputs_ * inputs_, outputs_});
+  }
 
   ConstMatrixMap<S> weight(const S* values) const {
     return ConstMatrixMap<S>(values + offset_, outputs_, inputs_);

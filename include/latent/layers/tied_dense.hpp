@@ -62,7 +62,9 @@ class TiedDense {
   /// The shared matrix is decayed once, as the source's.
   void weights(std::vector<Segment>&) const {}
   /// The arena range of the shared matrix.
-  void ties(std::vector<Segment>& out) const { out.push_back({source_offset_, inputs_ * outputs_}); }
+  void ties(std::vector<Segment>& out) const {
+    out.push_back({source_offset_, inputs_ * outputs_, inputs_});
+  }
 
   /// W of the source, outputs_s x inputs_s = input_size() x output_size().
   ConstMatrixMap<S> shared_weight(const S* values) const {

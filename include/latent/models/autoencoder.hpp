@@ -101,8 +101,8 @@ class Autoencoder {
     const Index size = decoder_.place(encoder_.place(0));
     std::vector<Segment> weights;
     encoder_.weights(weights);
-    decoder_.weights(weights);
     check_ties(weights);
+    decoder_.weights(weights);
     arena_ = ParameterArena<S>(size, std::move(weights));
     encoder_.initialize(arena_.values().data(), rng);
     decoder_.initialize(arena_.values().data(), rng);
@@ -214,14 +214,15 @@ class Autoencoder {
  private:
   const S* values() const noexcept { return arena_.values().data(); }
 
-  // Every weight a tied decoder layer uses must be one of the encoder's weight matrices.
+  // Every weight a tied decoder layer uses must be one of the encoder's weight matrices, same
+  // place and same shape.
   void check_ties(const std::vector<Segment>& encoder_weights) const {
     std::vector<Segment> ties;
     decoder_.ties(ties);
     for (const Segment& tie : ties) {
       bool found = false;
       for (const Segment& w : encoder_weights)
-        found = found || (w.offset == tie.offset && w.size == tie.size);
+        found = found || (w.offset == tie.offset && w.size == tie.size && w.rows == tie.rows);
       if (!found)
         throw std::invalid_argument(
             "latent::Autoencoder: a tied decoder layer shares weights that are not this "
