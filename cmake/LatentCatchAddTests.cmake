@@ -6,8 +6,9 @@
 cmake_minimum_required(VERSION 3.16)
 include("${PARAMS}")
 
+# Listing runs no test; 5 minutes is generous even for a sanitizer build on a loaded machine.
 execute_process(COMMAND "${EXECUTABLE}" --list-test-names-only
-    WORKING_DIRECTORY "${WORKING_DIRECTORY}"
+    WORKING_DIRECTORY "${WORKING_DIRECTORY}" TIMEOUT 300
     RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
 
 # Test names may hold '[', ']', ';' and '\', which would split (or fail to split) a CMake list:
