@@ -75,13 +75,13 @@ constexpr double value_eps() {
 }
 
 struct NotAnActivation {
-  static constexpr const char* name = "NotAnActivation";
+  [[maybe_unused]] static constexpr const char* name = "NotAnActivation";
 };
 
 /// Has a value but no derivative: half an activation is not one.
 struct ValueOnly {
-  static constexpr const char* name = "ValueOnly";
-  static constexpr latent::Init default_init = latent::Init::glorot_uniform;
+  [[maybe_unused]] static constexpr const char* name = "ValueOnly";
+  [[maybe_unused]] static constexpr latent::Init default_init = latent::Init::glorot_uniform;
   template <class Z>
   auto value(const Eigen::ArrayBase<Z>& z) const {
     return z.derived();
