@@ -21,7 +21,9 @@ using Clock = std::chrono::steady_clock;
 
 /// The GEMMs of one training step of a Dense chain with the given widths, on the same shapes
 /// and through the same kernel as Dense (Eigen's, with packing buffers kept between calls):
-/// Z = W X; dW += dZ X^T; dX = W^T dZ for every layer but the first.
+/// Z = W X; dW = dZ X^T; dX = W^T dZ for every layer but the first. Each is an assignment
+/// C = A B as `C.noalias() = A * B` computes it: Eigen's kernel accumulates, so it zeroes C
+/// first (a BLAS gemm with beta = 0 writes C directly).
 class StepGemms {
  public:
   StepGemms(const std::vector<Index>& widths, Index batch) {
@@ -42,7 +44,7 @@ class StepGemms {
   void run() {
     for (std::size_t i = 0; i < W_.size(); ++i) forward_[i](map(Z_[i]), W_[i], X_[i], false);
     for (std::size_t i = W_.size(); i-- > 0;) {
-      weight_[i](map(dW_[i]), dZ_[i], X_[i].transpose(), true);
+      weight_[i](map(dW_[i]), dZ_[i], X_[i].transpose(), false);
       if (i > 0) input_[i](map(dX_[i]), W_[i].transpose(), dZ_[i], false);
     }
     benchmark::DoNotOptimize(dW_.front().data());

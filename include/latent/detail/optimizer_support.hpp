@@ -3,7 +3,6 @@
 
 // IWYU pragma: private, include "latent/latent.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -12,14 +11,43 @@
 
 namespace latent::detail {
 
-/// Runs f(start, length) over [0, n) in blocks small enough that an update touching four
-/// buffers (parameters, gradients and two moments) keeps them all in L1: each buffer is then
-/// streamed from memory once per step although the update is written as several expressions.
-template <class F>
-void for_each_block(Index n, F&& f) {
-  constexpr Index block = 1024;
-  for (Index start = 0; start < n; start += block) f(start, std::min(block, n - start));
+/// Runs `update(i, lane)` over the entries [0, n) of flat buffers, in one pass: `lane` is an
+/// Eigen packet of S (covering entries [i, i + packet width)) for the body and a plain S for the
+/// tail, so one generic lambda, written with the functions of `simd` below, serves both. An
+/// optimizer step reads and writes each of its buffers exactly once this way; a chain of Eigen
+/// expressions cannot assign several buffers in one loop, and measured 1.6x slower for Adam.
+template <class S, class Update>
+void for_each_lane(Index n, Update&& update) {
+  using Packet = typename Eigen::internal::packet_traits<S>::type;
+  constexpr Index width = Eigen::internal::packet_traits<S>::size;
+  Index i = 0;
+  if constexpr (width > 1)
+    for (; i + width <= n; i += width) update(i, Packet{});
+  for (; i < n; ++i) update(i, S{});
 }
+
+/// The packet operations for_each_lane's updates use; each also takes a plain scalar.
+namespace simd {
+using Eigen::internal::padd;
+using Eigen::internal::pdiv;
+using Eigen::internal::pmadd;  // pmadd(a, b, c) = a * b + c
+using Eigen::internal::pmul;
+using Eigen::internal::psqrt;
+using Eigen::internal::psub;
+
+template <class Lane, class S>
+Lane load(const S* from) {
+  return Eigen::internal::ploadu<Lane>(from);
+}
+template <class S, class Lane>
+void store(S* to, const Lane& value) {
+  Eigen::internal::pstoreu(to, value);
+}
+template <class Lane, class S>
+Lane broadcast(S value) {
+  return Eigen::internal::pset1<Lane>(value);
+}
+}  // namespace simd
 
 inline void check_learning_rate(double rate, const char* who) {
   if (!(rate > 0.0) || !std::isfinite(rate))

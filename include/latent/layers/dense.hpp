@@ -94,8 +94,10 @@ class Dense {
   ConstMatrixMap<S> forward(const S* values, const ConstMatrixRef<S>& X) {
     assert(X.rows() == inputs_);
     MatrixMap<S> Z = z_.view(outputs_, X.cols());
-    forward_product_(Z, weight(values), X, false);  // Z = W X: outputs x n
-    Z.colwise() += bias(values);
+    // Z = b 1^T + W X: the product accumulates onto the broadcast bias, one pass over Z
+    // fewer than zeroing it for the product and adding b afterwards.
+    Z.colwise() = bias(values);
+    forward_product_(Z, weight(values), X, true);
     if constexpr (std::is_same_v<Act, Identity>) {
       return z_.last();
     } else {

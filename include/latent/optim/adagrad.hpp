@@ -41,12 +41,18 @@ class AdaGrad {
       sum_.setConstant(static_cast<S>(options_.initial_accumulator));
     const S rate = static_cast<S>(options_.learning_rate);
     const S eps = static_cast<S>(options_.epsilon);
-    detail::for_each_block(parameters.size(), [&](Index i, Index n) {
-      sum_.segment(i, n) += gradients.segment(i, n).array().square().matrix();
-      parameters.segment(i, n).array() -=
-          rate * gradients.segment(i, n).array() / (sum_.segment(i, n).array().sqrt() + eps);
+    const S* g = gradients.data();
+    S *p = parameters.data(), *sum = sum_.data();
+    detail::for_each_lane<S>(parameters.size(), [=](Index i, auto lane) {
+      using namespace detail::simd;
+      using Lane = decltype(lane);
+      const Lane gi = load<Lane>(g + i);
+      const Lane si = pmadd(gi, gi, load<Lane>(sum + i));
+      store(sum + i, si);
+      store(p + i, psub(load<Lane>(p + i), pmul(broadcast<Lane>(rate), pdiv(gi, padd(psqrt(si), broadcast<Lane>(eps))))));
     });
   }
+
 
   void reset() { sum_.resize(0); }
 

@@ -70,15 +70,23 @@ class Adam {
     const S step_size = static_cast<S>(options_.learning_rate / correction1);
     const S inverse_root_c2 = static_cast<S>(1.0 / std::sqrt(correction2));
     const S eps = static_cast<S>(options_.epsilon);
+    const bool decays = decoupled_decay_ != 0.0;
     const S keep = static_cast<S>(1.0 - options_.learning_rate * decoupled_decay_);
-    detail::for_each_block(parameters.size(), [&](Index i, Index n) {
-      m_.segment(i, n) = b1 * m_.segment(i, n) + (S(1) - b1) * gradients.segment(i, n);
-      v_.segment(i, n) =
-          b2 * v_.segment(i, n) + (S(1) - b2) * gradients.segment(i, n).array().square().matrix();
-      if (decoupled_decay_ != 0.0) parameters.segment(i, n) *= keep;
-      parameters.segment(i, n).array() -=
-          step_size * m_.segment(i, n).array() /
-          (v_.segment(i, n).array().sqrt() * inverse_root_c2 + eps);
+    const S* g = gradients.data();
+    S *p = parameters.data(), *m = m_.data(), *v = v_.data();
+    detail::for_each_lane<S>(parameters.size(), [=](Index i, auto lane) {
+      using namespace detail::simd;
+      using Lane = decltype(lane);
+      const Lane gi = load<Lane>(g + i);
+      const Lane mi = pmadd(broadcast<Lane>(b1), load<Lane>(m + i), pmul(broadcast<Lane>(S(1) - b1), gi));
+      const Lane vi = pmadd(broadcast<Lane>(b2), load<Lane>(v + i),
+                            pmul(broadcast<Lane>(S(1) - b2), pmul(gi, gi)));
+      const Lane denominator = pmadd(psqrt(vi), broadcast<Lane>(inverse_root_c2), broadcast<Lane>(eps));
+      store(m + i, mi);
+      store(v + i, vi);
+      Lane pi = load<Lane>(p + i);
+      if (decays) pi = pmul(pi, broadcast<Lane>(keep));
+      store(p + i, psub(pi, pdiv(pmul(broadcast<Lane>(step_size), mi), denominator)));
     });
   }
 

@@ -48,20 +48,24 @@ class RmsProp {
     const S alpha = static_cast<S>(options_.alpha);
     const S eps = static_cast<S>(options_.epsilon);
     const S mu = static_cast<S>(options_.momentum);
-    detail::for_each_block(parameters.size(), [&](Index i, Index n) {
-      square_.segment(i, n) = alpha * square_.segment(i, n) +
-                              (S(1) - alpha) * gradients.segment(i, n).array().square().matrix();
+    const S* g = gradients.data();
+    S *p = parameters.data(), *square = square_.data(), *buffer = buffer_.data();
+    detail::for_each_lane<S>(parameters.size(), [=](Index i, auto lane) {
+      using namespace detail::simd;
+      using Lane = decltype(lane);
+      const Lane gi = load<Lane>(g + i);
+      const Lane si = pmadd(broadcast<Lane>(alpha), load<Lane>(square + i),
+                            pmul(broadcast<Lane>(S(1) - alpha), pmul(gi, gi)));
+      store(square + i, si);
+      Lane direction = pdiv(gi, padd(psqrt(si), broadcast<Lane>(eps)));
       if (momentum) {
-        buffer_.segment(i, n).array() = mu * buffer_.segment(i, n).array() +
-                                        gradients.segment(i, n).array() /
-                                            (square_.segment(i, n).array().sqrt() + eps);
-        parameters.segment(i, n) -= rate * buffer_.segment(i, n);
-      } else {
-        parameters.segment(i, n).array() -=
-            rate * gradients.segment(i, n).array() / (square_.segment(i, n).array().sqrt() + eps);
+        direction = pmadd(broadcast<Lane>(mu), load<Lane>(buffer + i), direction);
+        store(buffer + i, direction);
       }
+      store(p + i, psub(load<Lane>(p + i), pmul(broadcast<Lane>(rate), direction)));
     });
   }
+
 
   void reset() {
     square_.resize(0);

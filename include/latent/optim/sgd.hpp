@@ -48,12 +48,17 @@ class Sgd {
     }
     detail::prepare_state(velocity_, parameters.size(), "latent::Sgd");
     const S mu = static_cast<S>(options_.momentum);
-    detail::for_each_block(parameters.size(), [&](Index i, Index n) {
-      velocity_.segment(i, n) = mu * velocity_.segment(i, n) + gradients.segment(i, n);
-      if (options_.nesterov)
-        parameters.segment(i, n) -= rate * (gradients.segment(i, n) + mu * velocity_.segment(i, n));
-      else
-        parameters.segment(i, n) -= rate * velocity_.segment(i, n);
+    const bool nesterov = options_.nesterov;
+    const S* g = gradients.data();
+    S *p = parameters.data(), *velocity = velocity_.data();
+    detail::for_each_lane<S>(parameters.size(), [=](Index i, auto lane) {
+      using namespace detail::simd;
+      using Lane = decltype(lane);
+      const Lane gi = load<Lane>(g + i);
+      const Lane vi = pmadd(broadcast<Lane>(mu), load<Lane>(velocity + i), gi);
+      const Lane direction = nesterov ? pmadd(broadcast<Lane>(mu), vi, gi) : vi;
+      store(velocity + i, vi);
+      store(p + i, psub(load<Lane>(p + i), pmul(broadcast<Lane>(rate), direction)));
     });
   }
 
