@@ -8,6 +8,7 @@
 
 #include "latent/core/init.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/describe.hpp"
 
 namespace latent {
 
@@ -17,7 +18,9 @@ namespace latent {
 /// - `value(z)` returns f(z) as an Eigen array expression of z;
 /// - `derivative(z, a)` returns f'(z) as an array expression, given both z and a = f(z), so that
 ///   each activation uses whichever is cheaper (sigmoid needs only a: f' = a (1 - a));
-/// - `name` (for messages) and `default_init` (the initialiser that suits it).
+/// - `name` (for messages) and `default_init` (the initialiser that suits it);
+/// - `describe()`, only for activations with a constant: the name and the constant, exactly
+///   ("LeakyReLU(slope=0.2)"), which model files compare.
 /// Both functions return expressions, so a layer's `A = f(Z)` and `dZ = dA * f'(Z, A)` are one
 /// fused, vectorised pass each. Activations with a constant (LeakyReLU, ELU) hold it as a member.
 
@@ -93,6 +96,7 @@ struct LeakyReLU {
       throw std::invalid_argument("latent::LeakyReLU: 'slope' must be in [0, 1), got " +
                                   std::to_string(slope));
   }
+  std::string describe() const { return "LeakyReLU(slope=" + detail::number_text(slope) + ")"; }
   template <class Z>
   auto value(const Eigen::ArrayBase<Z>& z) const {
     using T = typename Z::Scalar;
@@ -118,6 +122,7 @@ struct ELU {
       throw std::invalid_argument("latent::ELU: 'alpha' must be positive, got " +
                                   std::to_string(alpha));
   }
+  std::string describe() const { return "ELU(alpha=" + detail::number_text(alpha) + ")"; }
   template <class Z>
   auto value(const Eigen::ArrayBase<Z>& z) const {
     using T = typename Z::Scalar;

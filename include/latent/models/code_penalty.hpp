@@ -10,6 +10,7 @@
 #include "latent/activations.hpp"
 #include "latent/core/policy.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/describe.hpp"
 
 namespace latent {
 
@@ -19,7 +20,8 @@ namespace latent {
 ///
 /// Contract: `apply(encoder, values, gradients, X, H, dH)` returns the penalty's value on the
 /// batch (X the encoder's input, H its output, n columns), adds dPenalty/dH into dH (which then
-/// flows back through the encoder) and any direct dPenalty/dparameters into `gradients`; `name`.
+/// flows back through the encoder) and any direct dPenalty/dparameters into `gradients`; `name`;
+/// `describe()`, the name and the options exactly (model files compare it).
 /// Like the losses, penalties are means over the batch of per-sample sums unless stated.
 
 /// No penalty.
@@ -40,6 +42,7 @@ struct L1Penalty {
       throw std::invalid_argument("latent::L1Penalty: 'lambda' must be non-negative, got " +
                                   std::to_string(lambda));
   }
+  std::string describe() const { return "l1(lambda=" + detail::number_text(lambda) + ")"; }
 
   template <class S, class Encoder>
   S apply(const Encoder&, const S*, S*, const ConstMatrixRef<S>&, const ConstMatrixRef<S>& H,
@@ -70,6 +73,9 @@ struct KLSparsity {
     if (!(beta >= 0.0) || !std::isfinite(beta))
       throw std::invalid_argument("latent::KLSparsity: 'beta' must be non-negative, got " +
                                   std::to_string(beta));
+  }
+  std::string describe() const {
+    return "kl(rho=" + detail::number_text(rho) + ", beta=" + detail::number_text(beta) + ")";
   }
 
   template <class S, class Encoder>

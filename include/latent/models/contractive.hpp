@@ -9,6 +9,7 @@
 #include "latent/activations.hpp"
 #include "latent/core/policy.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/describe.hpp"
 
 namespace latent {
 
@@ -29,6 +30,9 @@ struct ContractivePenalty {
     if (!(lambda >= 0.0) || !std::isfinite(lambda))
       throw std::invalid_argument("latent::ContractivePenalty: 'lambda' must be non-negative, got " +
                                   std::to_string(lambda));
+  }
+  std::string describe() const {
+    return "contractive(lambda=" + detail::number_text(lambda) + ")";
   }
 
   template <class S, class Encoder>

@@ -10,6 +10,7 @@
 #include "latent/core/policy.hpp"
 #include "latent/core/random.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/describe.hpp"
 
 namespace latent {
 
@@ -18,7 +19,8 @@ namespace latent {
 /// clean input. Inference (encode, reconstruct, loss) never corrupts.
 ///
 /// Contract: `apply(X, out, rng)` writes a corrupted copy of X into out (same shape), drawing
-/// from rng only; `name`. Each element is corrupted independently.
+/// from rng only; `name`; `describe()`, the name and the options exactly (model files compare
+/// it). Each element is corrupted independently.
 
 /// No corruption: a plain autoencoder.
 struct NoCorruption {
@@ -69,6 +71,7 @@ struct GaussianNoise {
       throw std::invalid_argument("latent::GaussianNoise: 'sigma' must be non-negative, got " +
                                   std::to_string(sigma));
   }
+  std::string describe() const { return "gaussian(sigma=" + detail::number_text(sigma) + ")"; }
 
   template <class S, class Engine>
   void apply(const ConstMatrixRef<S>& X, MatrixMap<S> out, Engine& rng) const {
@@ -86,6 +89,9 @@ struct MaskingNoise {
   MaskingNoise() = default;
   explicit MaskingNoise(double probability) : fraction(probability) {
     detail::check_fraction(fraction, "latent::MaskingNoise");
+  }
+  std::string describe() const {
+    return "masking(fraction=" + detail::number_text(fraction) + ")";
   }
 
   template <class S, class Engine>
@@ -111,6 +117,10 @@ struct SaltAndPepper {
     detail::check_fraction(fraction, "latent::SaltAndPepper");
     if (!(low < high))
       throw std::invalid_argument("latent::SaltAndPepper: 'low' must be below 'high'");
+  }
+  std::string describe() const {
+    return "salt_and_pepper(fraction=" + detail::number_text(fraction) +
+           ", low=" + detail::number_text(low) + ", high=" + detail::number_text(high) + ")";
   }
 
   template <class S, class Engine>

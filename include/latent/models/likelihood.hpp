@@ -10,6 +10,7 @@
 #include "latent/activations.hpp"
 #include "latent/core/policy.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/describe.hpp"
 #include "latent/losses.hpp"
 
 namespace latent {
@@ -26,7 +27,8 @@ struct likelihood_kind {};
 ///   -log p(x | z) and writes scale * d(that)/dZ into dZ (the output activation fused in);
 /// - `log_likelihood(act, Z, A, X, out)`: log p(x_j | z_j) for each column into out (1 x n);
 /// - `mean(A, d)`: the distribution's mean for each column (d x n), the reconstruction;
-/// - `check_data(X)`: throws std::invalid_argument for data it cannot model.
+/// - `check_data(X)`: throws std::invalid_argument for data it cannot model;
+/// - `name`, and `describe()` for a likelihood with options (model files compare it).
 
 /// Bernoulli pixels (binary or in [0, 1]): the decoder ends in a Sigmoid layer and its
 /// pre-activation are the logits, so log p(x | z) = -sum [max(l, 0) - l x + log(1 + exp(-|l|))]
@@ -85,6 +87,9 @@ struct Gaussian {
     if (!(variance > 0.0) || !std::isfinite(variance))
       throw std::invalid_argument("latent::Gaussian: 'variance' must be positive, got " +
                                   std::to_string(variance));
+  }
+  std::string describe() const {
+    return "Gaussian(variance=" + detail::number_text(variance) + ")";
   }
 
   static Index output_size(Index d) { return d; }

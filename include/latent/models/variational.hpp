@@ -115,7 +115,9 @@ class VariationalAutoencoder {
   const Vector<S>& parameters() const noexcept { return arena_.values(); }
   const Vector<S>& gradients() const noexcept { return arena_.gradients(); }
   Body& body() noexcept { return body_; }
+  const Body& body() const noexcept { return body_; }
   Decoder& decoder() noexcept { return decoder_; }
+  const Decoder& decoder() const noexcept { return decoder_; }
 
   /// The mean of q(z | x) for each column of X: latent_size x n.
   Matrix<S> encode_mean(const ConstMatrixRef<S>& X) {
