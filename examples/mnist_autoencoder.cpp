@@ -1,0 +1,162 @@
+// Trains an autoencoder on MNIST and compares it with PCA at the same code size.
+//
+//   mnist_autoencoder --model plain --code 32 --epochs 20 --out out/autoencoder
+//
+// Writes OUT/reconstructions.png (test digits above their reconstructions), OUT/filters.png
+// (rows of the first weight matrix), OUT/metrics.json and OUT/model.latent. Finds MNIST through
+// MNIST_DIR (default data/mnist; scripts/get-mnist.sh fetches it).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include <latent/io/mnist.hpp>
+#include <latent/io/model_file.hpp>
+#include <latent/io/png.hpp>
+#include <latent/latent.hpp>
+
+#include "mnist_support.hpp"
+
+namespace {
+
+using namespace latent;
+
+struct Settings {
+  std::string model = "plain";
+  Index code = 32;
+  Index hidden = 512;
+  Index epochs = 20;
+  Index batch = 64;
+  double lr = 1e-3;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::string out = "out/autoencoder";
+};
+
+template <class Model>
+int train_and_report(Model& model, const Settings& settings, const io::Mnist<float>& mnist,
+                     Rng& rng) {
+  const std::filesystem::path out(settings.out);
+  std::filesystem::create_directories(out);
+  const Matrix<float>& train = mnist.train.images;
+  const Matrix<float>& test = mnist.test.images;
+
+  std::cout << "model " << settings.model << ": " << model.encoder().name() << " -> "
+            << model.decoder().name() << ", " << model.parameters().size() << " parameters\n";
+  Adam<float> adam(settings.lr);
+  FitOptions options;
+  options.epochs = settings.epochs;
+  options.batch_size = settings.batch;
+  examples::Stopwatch clock;
+  const History history = fit(model, adam, train, options, rng, ProgressBar(std::cout, false),
+                              Validation(test));
+  const double seconds = clock.seconds();
+
+  const double mse = examples::mse_per_pixel(model.reconstruct(test), test);
+  examples::Stopwatch pca_clock;
+  Pca<float> pca(settings.code);
+  pca.fit(train);
+  const double pca_mse = examples::mse_per_pixel(pca.inverse_transform(pca.transform(test)), test);
+  const double pca_seconds = pca_clock.seconds();
+  std::printf("test MSE per pixel: %.5f (PCA with %lld components: %.5f, %.1f%% lower)\n", mse,
+              static_cast<long long>(settings.code), pca_mse, 100.0 * (1.0 - mse / pca_mse));
+
+  const Matrix<float> shown = test.leftCols(30);
+  io::write_comparison(out / "reconstructions.png", shown, model.reconstruct(shown), 28, 28, 10, 2);
+  const auto& first = model.encoder().first();
+  const Index filters = std::min<Index>(first.output_size(), 100);
+  io::GridOptions grid;
+  grid.scale = io::PixelScale::per_image;
+  grid.zoom = 2;
+  io::write_image_grid(out / "filters.png",
+                       first.weight(model.parameters().data()).topRows(filters).transpose(), 28,
+                       28, grid);
+  io::save(model, out / "model.latent");
+
+  examples::Metrics metrics;
+  metrics.add("model", settings.model);
+  metrics.add("code_size", static_cast<double>(settings.code));
+  metrics.add("hidden_size", static_cast<double>(settings.hidden));
+  metrics.add("epochs", static_cast<double>(history.epochs.size()));
+  metrics.add("batch_size", static_cast<double>(settings.batch));
+  metrics.add("learning_rate", settings.lr);
+  metrics.add("seed", static_cast<double>(settings.seed));
+  metrics.add("threads", static_cast<double>(latent::threads()));
+  metrics.add("seconds", seconds);
+  metrics.add("samples_per_second", history.epochs.back().samples_per_second);
+  metrics.add("train_loss", history.epochs.back().train_loss);
+  metrics.add("test_loss", history.epochs.back().validation_loss);
+  metrics.add("test_mse_per_pixel", mse);
+  metrics.add("pca_test_mse_per_pixel", pca_mse);
+  metrics.add("pca_seconds", pca_seconds);
+  metrics.write(out / "metrics.json");
+  std::cout << "wrote " << (out / "reconstructions.png").string() << ", "
+            << (out / "filters.png").string() << ", " << (out / "metrics.json").string() << ", "
+            << (out / "model.latent").string() << '\n';
+  return 0;
+}
+
+int run(const Settings& settings) {
+  if (settings.threads > 0) set_threads(settings.threads);
+  const io::Mnist<float> mnist = examples::load_mnist_or_explain();
+  Rng rng(settings.seed);
+  const Index h = settings.hidden, c = settings.code;
+  // The deep models: 784-h-c, ReLU inside, a linear code, a sigmoid output under cross-entropy.
+  const auto decoder = [&] {
+    return Sequential{Dense<float, ReLU>(c, h), Dense<float, Sigmoid>(h, 784)};
+  };
+  if (settings.model == "plain") {
+    Autoencoder model(Sequential{Dense<float, ReLU>(784, h), Dense<float>(h, c)}, decoder(), rng,
+                      BinaryCrossEntropy{});
+    return train_and_report(model, settings, mnist, rng);
+  }
+  if (settings.model == "tied") {
+    Sequential encoder{Dense<float, ReLU>(784, h), Dense<float>(h, c)};
+    Autoencoder model(encoder, tied_decoder<Sigmoid>(encoder), rng, BinaryCrossEntropy{});
+    return train_and_report(model, settings, mnist, rng);
+  }
+  if (settings.model == "denoising") {
+    Autoencoder model(Sequential{Dense<float, ReLU>(784, h), Dense<float>(h, c)}, decoder(), rng,
+                      BinaryCrossEntropy{}, MaskingNoise(0.25));
+    return train_and_report(model, settings, mnist, rng);
+  }
+  if (settings.model == "sparse") {  // codes in (0, 1), on average 10% active
+    Autoencoder model(Sequential{Dense<float, ReLU>(784, h), Dense<float, Sigmoid>(h, c)},
+                      decoder(), rng, BinaryCrossEntropy{}, KLSparsity(0.1, 1.0));
+    return train_and_report(model, settings, mnist, rng);
+  }
+  if (settings.model == "contractive") {  // the penalty is exact for a one-layer encoder
+    Autoencoder model(Sequential{Dense<float, Sigmoid>(784, c)}, decoder(), rng,
+                      BinaryCrossEntropy{}, ContractivePenalty(0.01));
+    return train_and_report(model, settings, mnist, rng);
+  }
+  throw std::invalid_argument("unknown model '" + settings.model + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  CLI::App app{"Trains an autoencoder on MNIST and compares its test reconstruction with PCA."};
+  app.add_option("--model", settings.model, "Variant")
+      ->check(CLI::IsMember({"plain", "tied", "sparse", "denoising", "contractive"}))
+      ->capture_default_str();
+  app.add_option("--code", settings.code, "Code size")->check(CLI::Range(1, 784))->capture_default_str();
+  app.add_option("--hidden", settings.hidden, "Hidden layer size")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--epochs", settings.epochs, "Passes over the training set")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--batch", settings.batch, "Samples per step")->check(CLI::Range(1, 60000))->capture_default_str();
+  app.add_option("--lr", settings.lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--seed", settings.seed, "Seed of initialisation, shuffling and noise")->capture_default_str();
+  app.add_option("--threads", settings.threads, "Eigen threads (0: all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--out", settings.out, "Output folder")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(settings);
+  } catch (const std::exception& e) {
+    std::cerr << "mnist_autoencoder: " << e.what() << '\n';
+    return 1;
+  }
+}
