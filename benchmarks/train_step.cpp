@@ -61,6 +61,7 @@ template <class Model>
 void measure(benchmark::State& state, Model& model, const std::vector<Index>& widths,
              Index batch, int threads) {
   set_threads(threads);
+  const FlushDenormals flush;  // as fit() trains
   Rng rng(7);
   Matrix<float> X(widths.front(), batch);
   fill_uniform(X, 0.0, 1.0, rng);

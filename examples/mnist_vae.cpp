@@ -63,6 +63,7 @@ Matrix<float> latent_grid(Index side) {
 
 int run(const Settings& settings) {
   if (settings.threads > 0) set_threads(settings.threads);
+  const FlushDenormals flush;  // fit holds one too; this one also covers the evaluation
   const io::Mnist<float> mnist = examples::load_mnist_or_explain();
   const Matrix<float>& train = mnist.train.images;
   const Matrix<float>& test = mnist.test.images;

@@ -6,6 +6,7 @@
 
 #include "latent/version.hpp"
 
+#include "latent/core/denormals.hpp"
 #include "latent/core/error.hpp"
 #include "latent/core/init.hpp"
 #include "latent/core/parameters.hpp"

@@ -423,3 +423,34 @@ TEMPLATE_TEST_CASE("fit allocates nothing in the steady state of an epoch", "[fi
   REQUIRE_FALSE(watch.scope.has_value());
   CHECK(watch.allocations == 0);
 }
+
+TEST_CASE("fit flushes subnormals while it trains and restores the mode after", "[fit]") {
+  if (!latent::FlushDenormals::supported()) {
+    WARN("this processor's floating-point mode cannot be set");
+    return;
+  }
+  // A callback sees the mode during training; fit's caller sees its own mode after.
+  struct ModeProbe {
+    bool flushed = false;
+    bool on_epoch_end(const latent::EpochRecord&) {
+      volatile float tiny = std::numeric_limits<float>::min();
+      flushed = tiny * 0.25f == 0.0f;
+      return true;
+    }
+  };
+  auto model = small_autoencoder<float>(1);
+  const Matrix<float> X = near_plane<float>(16);
+  latent::Sgd<float> sgd(0.01);
+  latent::Rng rng(1);
+  FitOptions options;
+  options.epochs = 1;
+  ModeProbe probe;
+  latent::fit(model, sgd, X, options, rng, probe);
+  CHECK(probe.flushed);
+  volatile float tiny = std::numeric_limits<float>::min();
+  CHECK(tiny * 0.25f > 0.0f);
+
+  options.flush_denormals = false;
+  latent::fit(model, sgd, X, options, rng, probe);
+  CHECK_FALSE(probe.flushed);
+}

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "latent/core/denormals.hpp"
 #include "latent/core/error.hpp"
 #include "latent/core/random.hpp"
 #include "latent/core/types.hpp"
@@ -25,6 +27,9 @@ struct FitOptions {
   Index epochs = 10;      ///< passes over the data, > 0
   Index batch_size = 32;  ///< samples per step, > 0; the last batch of an epoch may be shorter
   bool shuffle = true;    ///< draw a new order of the samples every epoch from the engine
+  /// Treat subnormal floats as zero while training (FlushDenormals): several times faster
+  /// once small gradients appear; false keeps IEEE arithmetic to the last subnormal.
+  bool flush_denormals = true;
 
   void check() const {
     if (epochs <= 0)
@@ -116,6 +121,9 @@ History fit_loop(Model& model, Optimizer& optimizer, Index samples, const FitOpt
   [[maybe_unused]] const double base_rate = optimizer.learning_rate();
   std::vector<Index> order(static_cast<std::size_t>(samples));
   std::iota(order.begin(), order.end(), Index{0});
+
+  std::optional<FlushDenormals> flush;
+  if (options.flush_denormals) flush.emplace();
 
   History history;
   for (Index epoch = 0; epoch < options.epochs; ++epoch) {
