@@ -4,6 +4,7 @@
 #define LATENT_EXAMPLES_MNIST_SUPPORT_HPP
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -53,10 +54,12 @@ class Metrics {
       json << "  \"" << entries_[i].first << "\": ";
       if (const auto* text = std::get_if<std::string>(&entries_[i].second)) {
         json << '"' << *text << '"';  // our keys and values need no escaping
-      } else {
+      } else if (const double value = std::get<double>(entries_[i].second); std::isfinite(value)) {
         char number[32];
-        std::snprintf(number, sizeof number, "%.9g", std::get<double>(entries_[i].second));
+        std::snprintf(number, sizeof number, "%.9g", value);
         json << number;
+      } else {
+        json << "null";  // JSON has no NaN or infinity
       }
       json << (i + 1 < entries_.size() ? ",\n" : "\n");
     }

@@ -47,9 +47,10 @@ launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-cmake -S . -B "$build" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_BENCHMARKS=OFF -DLATENT_CHECK_HEADERS=OFF \
-  -DLATENT_INSTALL=OFF >/dev/null
+# The configure output stays visible: it says why an example would be skipped.
+cmake -S . -B "$build" ${generator[@]+"${generator[@]}"} ${launcher[@]+"${launcher[@]}"} \
+  -DCMAKE_BUILD_TYPE=Release -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_BENCHMARKS=OFF \
+  -DLATENT_CHECK_HEADERS=OFF -DLATENT_INSTALL=OFF
 cmake --build "$build" --parallel "$(nproc 2>/dev/null || echo 2)" \
   --target latent_example_mnist_autoencoder latent_example_mnist_vae
 built=$SECONDS

@@ -6,7 +6,11 @@
 #   scripts/get-mnist.sh [DIR]
 set -euo pipefail
 
-dir=${1:-${MNIST_DIR:-data/mnist}}
+dir=$(realpath -m -- "${1:-${MNIST_DIR:-data/mnist}}")
+if ! command -v sha256sum >/dev/null 2>&1; then
+  echo "get-mnist.sh: needs sha256sum (GNU coreutils) to check the files" >&2
+  exit 1
+fi
 mirrors=(
   https://ossci-datasets.s3.amazonaws.com/mnist
   https://storage.googleapis.com/cvdf-datasets/mnist
@@ -35,6 +39,7 @@ while read -r sum name; do
     continue
   fi
   partial="$target.partial"
+  trap 'rm -f "$partial"' EXIT
   ok=0
   for mirror in "${mirrors[@]}"; do
     echo "get-mnist.sh: $mirror/$name" >&2

@@ -62,9 +62,12 @@ struct MeanSquaredError {
   template <class DA, class DT>
   static typename DA::Scalar value(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DT>& T) {
     // Column by column, in the order value_and_gradient sums: the two agree to the last bit.
+    // An expression argument (a product, say) is evaluated once, not once per column.
+    const typename Eigen::internal::nested_eval<DA, 2>::type a(A.derived());
+    const typename Eigen::internal::nested_eval<DT, 2>::type t(T.derived());
     typename DA::Scalar total = 0;
-    for (Index j = 0; j < A.cols(); ++j) total += (A.col(j) - T.col(j)).squaredNorm();
-    return total / static_cast<typename DA::Scalar>(A.cols());
+    for (Index j = 0; j < a.cols(); ++j) total += (a.col(j) - t.col(j)).squaredNorm();
+    return total / static_cast<typename DA::Scalar>(a.cols());
   }
 
   template <class S, class Act>

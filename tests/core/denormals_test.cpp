@@ -1,8 +1,14 @@
 #include <latent/core/denormals.hpp>
 
+#include <cfenv>
 #include <limits>
 
+#include <Eigen/Core>
 #include <catch2/catch.hpp>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 // FlushDenormals on this thread: subnormal results become zero and subnormal operands count as
 // zero while it lives, and IEEE arithmetic comes back after.
@@ -41,3 +47,39 @@ TEST_CASE("FlushDenormals flushes subnormal floats while it lives, then restores
   CHECK(product(tiny, 0.25f) == subnormal);
   CHECK(product(subnormal, 2.0f) == subnormal * 2);
 }
+
+TEST_CASE("FlushDenormals leaves sticky exception flags and the rounding mode alone",
+          "[core][denormals]") {
+  std::feclearexcept(FE_ALL_EXCEPT);
+  REQUIRE(std::fesetround(FE_UPWARD) == 0);
+  {
+    latent::FlushDenormals flush;
+    std::feraiseexcept(FE_INVALID);
+  }
+  CHECK(std::fetestexcept(FE_INVALID) != 0);
+  CHECK(std::fegetround() == FE_UPWARD);
+  std::fesetround(FE_TONEAREST);
+  std::feclearexcept(FE_ALL_EXCEPT);
+}
+
+#if defined(_OPENMP)
+TEST_CASE("FlushDenormals reaches the OpenMP threads Eigen's products use", "[core][denormals]") {
+  if (!latent::FlushDenormals::supported()) return;
+  const int saved = Eigen::nbThreads();
+  Eigen::setNbThreads(2);
+  // Every thread of a 2-thread team (the team Eigen's products start) computes tiny / 4.
+  const auto subnormal_results = [] {
+    int count = 0;
+#pragma omp parallel num_threads(2) reduction(+ : count)
+    count += product(std::numeric_limits<float>::min(), 0.25f) != 0.0f;
+    return count;
+  };
+  REQUIRE(subnormal_results() == 2);
+  {
+    latent::FlushDenormals flush;
+    CHECK(subnormal_results() == 0);
+  }
+  CHECK(subnormal_results() == 2);
+  Eigen::setNbThreads(saved);
+}
+#endif

@@ -5,6 +5,10 @@
 
 #include <Eigen/Core>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #if defined(__SSE__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 1)
 #include <xmmintrin.h>
 #define LATENT_DENORMALS_SSE 1
@@ -16,7 +20,9 @@ namespace latent {
 
 /// While alive, treats subnormal floating-point numbers as zero (flush-to-zero for results,
 /// denormals-are-zero for operands) on the calling thread and on the OpenMP threads Eigen's
-/// products run on, then puts back what was there.
+/// products run on; at the end, puts the calling thread's two flush bits back as they were
+/// (rounding mode, exception masks and sticky exception flags are left alone) and clears them
+/// on the OpenMP threads unless the caller had them set.
 ///
 /// Why: x86 processors take a microcode assist, about a hundred cycles, for every subnormal
 /// operand or result. Training produces them by the million (squared small gradients in Adam's
@@ -31,9 +37,10 @@ class FlushDenormals {
     for_openmp_threads([] { write(read() | flush_bits); });
   }
   ~FlushDenormals() {
-    write(saved_);
     const std::uint64_t keep = saved_ & flush_bits;
-    for_openmp_threads([keep] { write((read() & ~flush_bits) | keep); });
+    const auto restore = [keep] { write((read() & ~flush_bits) | keep); };
+    restore();
+    for_openmp_threads(restore);
   }
   FlushDenormals(const FlushDenormals&) = delete;
   FlushDenormals& operator=(const FlushDenormals&) = delete;
@@ -60,12 +67,14 @@ class FlushDenormals {
   static void write(std::uint64_t) noexcept {}
 #endif
 
-  // The floating-point mode is per thread. OpenMP keeps its team's threads from one parallel
-  // region to the next, so setting it once in each reaches the threads Eigen's products use.
+  // The floating-point mode is per thread. OpenMP runtimes keep a team's threads from one
+  // parallel region to the next (GCC's libgomp does; LLVM's libomp even copies the mode to its
+  // workers at each fork), so setting it once in each reaches the threads Eigen's products use.
+  // Inside a parallel region Eigen's products run single-threaded: the caller's thread is all.
   template <class F>
   static void for_openmp_threads([[maybe_unused]] F set) {
 #if defined(_OPENMP)
-    if (supported()) {
+    if (supported() && !omp_in_parallel()) {
 #pragma omp parallel num_threads(Eigen::nbThreads())
       set();
     }

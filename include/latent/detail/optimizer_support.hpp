@@ -16,6 +16,10 @@ namespace latent::detail {
 /// tail, so one generic lambda, written with the functions of `simd` below, serves both. An
 /// optimizer step reads and writes each of its buffers exactly once this way; a chain of Eigen
 /// expressions cannot assign several buffers in one loop, and measured 1.6x slower for Adam.
+/// The packet functions are Eigen's internal ones, as its own expressions use them. Under
+/// EIGEN_FAST_MATH (Eigen's default) a packet's square root may differ from std::sqrt's in the
+/// last bit, so tail entries can round differently from body entries; a given entry always
+/// rounds the same way, which keeps training deterministic.
 template <class S, class Update>
 void for_each_lane(Index n, Update&& update) {
   using Packet = typename Eigen::internal::packet_traits<S>::type;

@@ -36,7 +36,9 @@ class GzipReader {
   explicit GzipReader(const std::filesystem::path& path)
       : path_(path), file_(nullptr, &gzclose) {
     std::error_code error;
-    if (!std::filesystem::is_regular_file(path, error)) fail("no such file");
+    const std::filesystem::file_status status = std::filesystem::status(path, error);
+    if (!std::filesystem::exists(status)) fail("no such file");
+    if (!std::filesystem::is_regular_file(status)) fail("not a regular file");
     file_.reset(gzopen(path.string().c_str(), "rb"));
     if (!file_) fail("cannot open it");
   }
@@ -78,7 +80,9 @@ class GzipReader {
 
 /// Reads an IDX file of unsigned bytes (type 0x08), plain or gzip-compressed. Checks the magic
 /// number, the type, the dimensions and that the file holds exactly the elements its header
-/// announces; any problem throws latent::Error naming the file and the problem.
+/// announces (gzip's CRC-32 and length too); any problem throws latent::Error naming the file
+/// and the problem. One limit, zlib's: bytes after a complete gzip member that do not start
+/// another member are ignored.
 inline IdxFile read_idx(const std::filesystem::path& path) {
   detail::GzipReader in(path);
   std::uint8_t magic[4];
@@ -105,8 +109,14 @@ inline IdxFile read_idx(const std::filesystem::path& path) {
       in.fail("the header claims more than " + std::to_string(max_idx_elements) + " elements");
     file.dimensions.push_back(static_cast<Index>(size));
   }
-  file.bytes.resize(static_cast<std::size_t>(count));
-  in.read(file.bytes.data(), file.bytes.size(), "elements");
+  // The buffer grows with the data actually read: a short file claiming a large size costs
+  // a chunk, not the claim.
+  constexpr std::size_t chunk = std::size_t{16} << 20;
+  while (file.bytes.size() < count) {
+    const std::size_t start = file.bytes.size();
+    file.bytes.resize(std::min<std::size_t>(count, start + chunk));
+    in.read(file.bytes.data() + start, file.bytes.size() - start, "elements");
+  }
   if (!in.at_end()) in.fail("longer than its header says (trailing data)");
   return file;
 }

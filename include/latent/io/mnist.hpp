@@ -51,13 +51,13 @@ MnistSplit<S> read_mnist_split(const std::filesystem::path& dir, const std::stri
   for (const auto& path : {images_path, labels_path})
     if (!std::filesystem::exists(path))
       throw Error("latent::io::load_mnist: '" + path.string() +
-                  "' not found; set MNIST_DIR to the folder holding MNIST's four files, or "
-                  "fetch them with scripts/get-mnist.sh");
+                  "' not found; MNIST's four files go in that folder (scripts/get-mnist.sh "
+                  "DIR fetches them; MNIST_DIR names the folder the examples read)");
   MnistSplit<S> split{read_idx_images<S>(images_path), read_idx_labels(labels_path)};
   const auto where = [&](const std::filesystem::path& path) {
     return "latent::io::load_mnist: '" + path.string() + "' ";
   };
-  if (split.images.rows() != 784)
+  if (split.images.rows() != 784)  // read_idx_images checked for n x height x width
     throw Error(where(images_path) + "holds images of " + std::to_string(split.images.rows()) +
                 " pixels, MNIST's have 28 x 28 = 784");
   if (split.images.cols() != expected)

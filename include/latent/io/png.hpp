@@ -4,7 +4,8 @@
 // Needs stb's stb_image_write.h (Debian: libstb-dev). When no other stb_image_write.h was
 // included before this header, a private copy (static functions) is compiled into the
 // translation unit; otherwise the includer's declarations are used, and the includer provides
-// STB_IMAGE_WRITE_IMPLEMENTATION in one of its translation units as stb asks.
+// STB_IMAGE_WRITE_IMPLEMENTATION in one of its translation units as stb asks. A translation
+// unit that compiles stb's implementation itself must include stb_image_write.h first.
 
 #ifndef INCLUDE_STB_IMAGE_WRITE_H
 #define STB_IMAGE_WRITE_STATIC
@@ -63,8 +64,10 @@ void write_image_grid(const std::filesystem::path& path, const Eigen::MatrixBase
                                 " rows, expected height x width = " + std::to_string(height) +
                                 " x " + std::to_string(width));
   if (images.cols() == 0) throw std::invalid_argument(who + "no images");
-  if (options.columns <= 0 || options.padding < 0 || options.zoom <= 0 || options.zoom > 64)
-    throw std::invalid_argument(who + "columns must be positive, padding non-negative and zoom in [1, 64]");
+  if (options.columns <= 0 || options.padding < 0 || options.padding > 1024 ||
+      options.zoom <= 0 || options.zoom > 64 || height > (1 << 16) || width > (1 << 16))
+    throw std::invalid_argument(who + "columns must be positive, padding in [0, 1024], zoom in "
+                                "[1, 64] and images at most 65536 pixels on a side");
   if (!images.allFinite()) throw std::invalid_argument(who + "images hold NaN or infinity");
 
   const Index count = images.cols();
@@ -73,8 +76,12 @@ void write_image_grid(const std::filesystem::path& path, const Eigen::MatrixBase
   const Index pad = options.padding, zoom = options.zoom;
   const Index canvas_width = columns * (width * zoom + pad) + pad;
   const Index canvas_height = rows * (height * zoom + pad) + pad;
-  if (canvas_width > (1 << 20) || canvas_height > (1 << 20))
-    throw std::invalid_argument(who + "the grid would be larger than 2^20 pixels on a side");
+  // Each factor is bounded above, so these products cannot overflow; stb itself computes the
+  // image's size in int, so the picture must stay far below 2^31 bytes.
+  if (canvas_width > (1 << 16) || canvas_height > (1 << 16) || canvas_width * canvas_height > (1 << 28))
+    throw std::invalid_argument(who + "the grid would be " + std::to_string(canvas_width) + " x " +
+                                std::to_string(canvas_height) + " pixels, more than a PNG of "
+                                "2^28 pixels; write fewer images per file");
   std::vector<std::uint8_t> canvas(static_cast<std::size_t>(canvas_width * canvas_height), 128);
 
   for (Index k = 0; k < count; ++k) {

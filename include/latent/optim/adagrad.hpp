@@ -53,7 +53,6 @@ class AdaGrad {
     });
   }
 
-
   void reset() { sum_.resize(0); }
 
  private:

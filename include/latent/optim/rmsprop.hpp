@@ -66,7 +66,6 @@ class RmsProp {
     });
   }
 
-
   void reset() {
     square_.resize(0);
     buffer_.resize(0);

@@ -28,7 +28,7 @@ struct FitOptions {
   Index batch_size = 32;  ///< samples per step, > 0; the last batch of an epoch may be shorter
   bool shuffle = true;    ///< draw a new order of the samples every epoch from the engine
   /// Treat subnormal floats as zero while training (FlushDenormals): several times faster
-  /// once small gradients appear; false keeps IEEE arithmetic to the last subnormal.
+  /// once small gradients appear; false leaves the caller's floating-point mode as it is.
   bool flush_denormals = true;
 
   void check() const {
