@@ -21,6 +21,8 @@
 #include "latent/layers/tied_dense.hpp"
 #include "latent/losses.hpp"
 
+#include "latent/anomaly.hpp"
+#include "latent/metrics.hpp"
 #include "latent/pca.hpp"
 
 #include "latent/optim/adagrad.hpp"
