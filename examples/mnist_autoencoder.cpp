@@ -145,19 +145,7 @@ int main(int argc, char** argv) {
   app.add_option("--model", settings.model, "Variant")
       ->check(CLI::IsMember({"plain", "tied", "sparse", "denoising", "contractive"}))
       ->capture_default_str();
-  app.add_option("--code", settings.code, "Code size")->check(CLI::Range(1, 784))->capture_default_str();
-  app.add_option("--hidden", settings.hidden, "Hidden layer size")->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--epochs", settings.epochs, "Passes over the training set")->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--batch", settings.batch, "Samples per step")->check(CLI::Range(1, 60000))->capture_default_str();
   app.add_option("--lr", settings.lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--seed", settings.seed, "Seed of initialisation, shuffling and noise")->capture_default_str();
-  app.add_option("--threads", settings.threads, "Eigen threads (0: all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--out", settings.out, "Output folder")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  try {
-    return run(settings);
-  } catch (const std::exception& e) {
-    std::cerr << "mnist_autoencoder: " << e.what() << '\n';
-    return 1;
-  }
+  examples::add_common_options(app, settings);
+  return examples::parse_and_run(app, argc, argv, "mnist_autoencoder", [&] { return run(settings); });
 }

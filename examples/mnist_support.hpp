@@ -1,5 +1,5 @@
-// What the MNIST examples share: loading the data with a useful message, a stopwatch, and a
-// flat metrics.json writer. Not part of the library.
+// What the MNIST examples share: their common options and main(), loading the data, a
+// stopwatch, and a flat metrics.json writer. Not part of the library.
 #ifndef LATENT_EXAMPLES_MNIST_SUPPORT_HPP
 #define LATENT_EXAMPLES_MNIST_SUPPORT_HPP
 
@@ -15,9 +15,41 @@
 #include <variant>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include <latent/io/mnist.hpp>
 
 namespace examples {
+
+/// The options of every MNIST example, on a Settings with members code, hidden, epochs, batch,
+/// seed, threads and out.
+template <class Settings>
+void add_common_options(CLI::App& app, Settings& settings) {
+  app.add_option("--code", settings.code, "Code (latent) size")->check(CLI::Range(1, 784))->capture_default_str();
+  app.add_option("--hidden", settings.hidden, "Hidden layer size")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--epochs", settings.epochs, "Passes over the training data")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--batch", settings.batch, "Samples per step")->check(CLI::Range(1, 60000))->capture_default_str();
+  app.add_option("--seed", settings.seed, "Seed of initialisation, shuffling and noise")->capture_default_str();
+  app.add_option("--threads", settings.threads, "Eigen threads (0: all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--out", settings.out, "Output folder")->capture_default_str();
+}
+
+/// Parses the command line, then returns run(); an exception becomes "<program>: <what>" on
+/// stderr and exit code 1.
+template <class Run>
+int parse_and_run(CLI::App& app, int argc, char** argv, const char* program, Run run) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << '\n';
+    return 1;
+  }
+}
 
 inline latent::io::Mnist<float> load_mnist_or_explain() {
   const std::filesystem::path dir = latent::io::mnist_directory();

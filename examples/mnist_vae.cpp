@@ -143,23 +143,11 @@ int run(const Settings& settings) {
 int main(int argc, char** argv) {
   Settings settings;
   CLI::App app{"Trains a variational autoencoder on MNIST and reports its test likelihood."};
-  app.add_option("--code", settings.code, "Latent size")->check(CLI::Range(1, 784))->capture_default_str();
-  app.add_option("--hidden", settings.hidden, "Hidden layer size")->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--epochs", settings.epochs, "Passes over the training set")->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--batch", settings.batch, "Samples per step")->check(CLI::Range(1, 60000))->capture_default_str();
   app.add_option("--lr", settings.lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--schedule", settings.schedule, "Learning rate over the epochs")
       ->check(CLI::IsMember({"constant", "cosine"}))
       ->capture_default_str();
   app.add_option("--iw-samples", settings.iw_samples, "Importance samples k of the NLL estimate")->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--seed", settings.seed, "Seed of initialisation, shuffling and sampling")->capture_default_str();
-  app.add_option("--threads", settings.threads, "Eigen threads (0: all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--out", settings.out, "Output folder")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  try {
-    return run(settings);
-  } catch (const std::exception& e) {
-    std::cerr << "mnist_vae: " << e.what() << '\n';
-    return 1;
-  }
+  examples::add_common_options(app, settings);
+  return examples::parse_and_run(app, argc, argv, "mnist_vae", [&] { return run(settings); });
 }
