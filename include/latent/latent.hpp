@@ -22,6 +22,7 @@
 #include "latent/losses.hpp"
 
 #include "latent/anomaly.hpp"
+#include "latent/kmeans.hpp"
 #include "latent/metrics.hpp"
 #include "latent/pca.hpp"
 

@@ -139,6 +139,67 @@ double average_precision(const Eigen::DenseBase<Derived>& scores, const LabelsRe
   return precision_sum / static_cast<double>(positives);
 }
 
+namespace detail {
+
+// The contingency table of two labelings of the same samples (labels >= 0).
+inline Eigen::MatrixXd contingency(const LabelsRef& a, const LabelsRef& b, const char* who) {
+  if (a.size() != b.size())
+    throw std::invalid_argument(std::string(who) + ": " + std::to_string(a.size()) + " and " +
+                                std::to_string(b.size()) + " labels");
+  if (a.size() == 0) throw std::invalid_argument(std::string(who) + ": no labels");
+  if (a.minCoeff() < 0 || b.minCoeff() < 0)
+    throw std::invalid_argument(std::string(who) + ": labels must be non-negative");
+  Eigen::MatrixXd table = Eigen::MatrixXd::Zero(a.maxCoeff() + 1, b.maxCoeff() + 1);
+  for (Index i = 0; i < a.size(); ++i) table(a(i), b(i)) += 1;
+  return table;
+}
+
+}  // namespace detail
+
+/// Purity of a clustering against classes: each cluster counts its most frequent class; the
+/// fraction of samples so counted. 1 is perfect; it favours many small clusters.
+inline double purity(const LabelsRef& clusters, const LabelsRef& classes) {
+  const Eigen::MatrixXd table = detail::contingency(clusters, classes, "latent::purity");
+  return table.rowwise().maxCoeff().sum() / static_cast<double>(clusters.size());
+}
+
+/// Adjusted Rand index (Hubert and Arabie, 1985): agreement of two labelings over all pairs of
+/// samples, corrected for chance: 1 for the same partition (whatever the label names), about
+/// 0 for independent ones. As scikit-learn's adjusted_rand_score.
+inline double adjusted_rand_index(const LabelsRef& a, const LabelsRef& b) {
+  const Eigen::MatrixXd table = detail::contingency(a, b, "latent::adjusted_rand_index");
+  const auto pairs = [](const auto& counts) { return (counts * (counts - 1.0) / 2.0).sum(); };
+  const double both = pairs(table.array());
+  const double in_a = pairs(table.rowwise().sum().array());
+  const double in_b = pairs(table.colwise().sum().array());
+  const double n = static_cast<double>(a.size());
+  const double expected = in_a * in_b / (n * (n - 1.0) / 2.0);
+  const double maximum = 0.5 * (in_a + in_b);
+  if (maximum == expected) return 1.0;  // both trivial (one cluster, or all singletons)
+  return (both - expected) / (maximum - expected);
+}
+
+/// Retrieval precision: for each query, the fraction of its neighbours (a column of
+/// `neighbours`, indices into the database, as nearest_neighbours returns) that share its
+/// label; the mean over queries.
+inline double precision_at_k(const Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>& neighbours,
+                             const LabelsRef& database_labels, const LabelsRef& query_labels) {
+  if (neighbours.cols() != query_labels.size() || neighbours.size() == 0)
+    throw std::invalid_argument("latent::precision_at_k: " + std::to_string(neighbours.cols()) +
+                                " neighbour lists for " + std::to_string(query_labels.size()) +
+                                " queries");
+  Index hits = 0;
+  for (Index q = 0; q < neighbours.cols(); ++q)
+    for (Index i = 0; i < neighbours.rows(); ++i) {
+      const Index found = neighbours(i, q);
+      if (found < 0 || found >= database_labels.size())
+        throw std::invalid_argument("latent::precision_at_k: neighbour index " +
+                                    std::to_string(found) + " is outside the database");
+      hits += database_labels(found) == query_labels(q);
+    }
+  return static_cast<double>(hits) / static_cast<double>(neighbours.size());
+}
+
 }  // namespace latent
 
 #endif  // LATENT_METRICS_HPP
