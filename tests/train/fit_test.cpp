@@ -299,6 +299,57 @@ TEST_CASE("fit stops with latent::Error when the loss diverges, naming epoch and
   REQUIRE(model.parameters() == last.parameters);
 }
 
+namespace {
+
+// One parameter; its gradient is 1, or NaN on the calls listed, while the loss stays 1.
+struct FlakyGradient {
+  using Scalar = double;
+  latent::Vector<double> values = latent::Vector<double>::Zero(1);
+  latent::Vector<double> slopes = latent::Vector<double>::Zero(1);
+  std::vector<int> bad_calls;
+  int calls = 0;
+
+  Index input_size() const { return 1; }
+  latent::Vector<double>& parameters() { return values; }
+  const latent::Vector<double>& gradients() const { return slopes; }
+  template <class Engine>
+  double train_batch(const latent::ConstMatrixRef<double>&, Engine&) {
+    const bool bad = std::find(bad_calls.begin(), bad_calls.end(), calls++) != bad_calls.end();
+    slopes(0) = bad ? std::numeric_limits<double>::quiet_NaN() : 1.0;
+    return 1.0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A NaN gradient behind a finite loss never reaches the parameters", "[fit]") {
+  const Matrix<double> X = Matrix<double>::Zero(1, 6);  // 6 batches of 1, in order
+  FitOptions options;
+  options.epochs = 1;
+  options.batch_size = 1;
+  options.shuffle = false;
+  latent::Rng rng(1);
+  latent::Sgd<double> sgd(0.1);
+
+  SECTION("by default fit stops, naming the batch") {
+    FlakyGradient model{};
+    model.bad_calls = {2, 4};
+    REQUIRE_THROWS_WITH(latent::fit(model, sgd, X, options, rng),
+                        Contains("the gradient holds NaN or infinity at epoch 0, batch 2 of 6"));
+    CHECK_THAT(model.values(0), Catch::Matchers::WithinAbs(-0.2, 1e-12));  // two good steps
+  }
+  SECTION("skip_batch leaves bad batches out and counts them") {
+    FlakyGradient model{};
+    model.bad_calls = {2, 4};
+    options.on_non_finite = latent::NonFinite::skip_batch;
+    const latent::History history = latent::fit(model, sgd, X, options, rng);
+    CHECK(history.last().skipped_batches == 2);
+    CHECK(history.last().train_loss == 1.0);
+    CHECK_THAT(model.values(0), Catch::Matchers::WithinAbs(-0.4, 1e-12));  // four steps of 0.1
+    CHECK(model.values.allFinite());
+  }
+}
+
 TEMPLATE_TEST_CASE("fit stops at the first batch when the data overflow the loss", "[fit]", float,
                    double) {
   // Finite data whose squared error overflows: 1e30^2 in float, 1e200^2 in double.

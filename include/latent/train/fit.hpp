@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <sstream>
@@ -23,6 +24,12 @@
 namespace latent {
 
 /// Options of fit.
+/// What fit does when a batch's loss or gradient holds NaN or infinity.
+enum class NonFinite {
+  stop,        ///< throw latent::Error naming the epoch and batch; the parameters are unchanged
+  skip_batch,  ///< leave the parameters unchanged, count the batch in the history, go on
+};
+
 struct FitOptions {
   Index epochs = 10;      ///< passes over the data, > 0
   Index batch_size = 32;  ///< samples per step, > 0; the last batch of an epoch may be shorter
@@ -30,6 +37,7 @@ struct FitOptions {
   /// Treat subnormal floats as zero while training (FlushDenormals): several times faster
   /// once small gradients appear; false leaves the caller's floating-point mode as it is.
   bool flush_denormals = true;
+  NonFinite on_non_finite = NonFinite::stop;  ///< see NonFinite
 
   void check() const {
     if (epochs <= 0)
@@ -145,20 +153,31 @@ History fit_loop(Model& model, Optimizer& optimizer, Index samples, const FitOpt
     record.epoch = epoch;
     record.learning_rate = optimizer.learning_rate();
     double total = 0.0;
+    Index stepped = 0;  // samples of the batches that stepped
     const auto start_time = Clock::now();
     for (Index batch = 0; batch < batches; ++batch) {
       const Index start = batch * options.batch_size;
       const Index count = std::min(options.batch_size, samples - start);
       const double loss = static_cast<double>(train_batch(order, start, count));
-      if (!std::isfinite(loss)) {
+      // Checked before the step, so that a bad batch never reaches the parameters. The
+      // gradient pass costs about 1% of a step; a finite loss can hide an overflowed gradient.
+      const bool finite_loss = std::isfinite(loss);
+      if (!finite_loss || !model.gradients().allFinite()) {
+        if (options.on_non_finite == NonFinite::skip_batch) {
+          ++record.skipped_batches;
+          continue;
+        }
         std::ostringstream message;
-        message << "latent::fit: the loss became " << loss << " at epoch " << epoch
-                << ", batch " << batch << " of " << batches
+        message << "latent::fit: ";
+        if (finite_loss) message << "the gradient holds NaN or infinity";
+        else message << "the loss became " << loss;
+        message << " at epoch " << epoch << ", batch " << batch << " of " << batches
                 << "; the parameters are those before that batch";
         throw Error(message.str());
       }
       optimizer.step(model.parameters(), model.gradients());
       total += loss * static_cast<double>(count);
+      stepped += count;
       progress.batch = batch;
       (
           [&] {
@@ -167,7 +186,8 @@ History fit_loop(Model& model, Optimizer& optimizer, Index samples, const FitOpt
           ...);
     }
     record.seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
-    record.train_loss = total / static_cast<double>(samples);
+    record.train_loss = stepped > 0 ? total / static_cast<double>(stepped)
+                                    : std::numeric_limits<double>::quiet_NaN();
     record.samples_per_second =
         record.seconds > 0.0 ? static_cast<double>(samples) / record.seconds : 0.0;
     (
@@ -198,9 +218,12 @@ History fit_loop(Model& model, Optimizer& optimizer, Index samples, const FitOpt
 /// objective and its gradient and steps the optimizer. Returns the history of the epochs.
 ///
 /// The data is checked once before the first step (rows, at least one sample, no NaN or
-/// infinity): std::invalid_argument otherwise. A loss that becomes NaN or infinite stops
-/// training with latent::Error naming the epoch and batch; the parameters are then those of
-/// the last finite step. The same seed gives bit-identical parameters.
+/// infinity): std::invalid_argument otherwise. A batch whose loss or gradient holds NaN or
+/// infinity never steps: by default it stops training with latent::Error naming the epoch and
+/// batch, the parameters being those of the last good step; with options.on_non_finite =
+/// NonFinite::skip_batch it is skipped and counted in EpochRecord::skipped_batches. (A finite
+/// gradient whose step overflows is caught at the next batch, after the fact.) The same seed
+/// gives bit-identical parameters.
 ///
 /// Callbacks follow the engine: ProgressBar, Validation, EarlyStopping, a schedule, your own
 /// (train/callbacks.hpp).

@@ -25,6 +25,9 @@ struct EpochRecord {
   double learning_rate = 0.0;       ///< the optimizer's rate during the epoch
   double seconds = 0.0;             ///< wall time of the epoch's training steps
   double samples_per_second = 0.0;  ///< samples / seconds
+  /// Batches left out for a non-finite loss or gradient (FitOptions::on_non_finite); the
+  /// train_loss is the mean over the others, NaN if none stepped.
+  Index skipped_batches = 0;
 };
 
 /// What fit returns: one record per epoch run.
