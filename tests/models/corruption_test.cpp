@@ -229,13 +229,15 @@ TEST_CASE("The policies-as-arguments constructor deduces a denoising autoencoder
   CHECK(swapped.options().weight_decay == 0.01);
 }
 
-TEMPLATE_TEST_CASE("A denoising autoencoder corrupts in training and never in inference",
-                   "[corruption][denoising]", float, double) {
-  using S = TestType;
+namespace {
+
+/// The sections of "A denoising autoencoder corrupts in training and never in inference" for
+/// one corruption policy.
+template <class S, class Policy>
+void check_corrupts_in_training_only(const Policy& policy) {
   latent::Rng init(2);
   latent::Autoencoder plain(make_encoder<S>(), make_decoder<S>(), init);
-  latent::Autoencoder denoising(make_encoder<S>(), make_decoder<S>(), init,
-                                latent::MaskingNoise(0.5));
+  latent::Autoencoder denoising(make_encoder<S>(), make_decoder<S>(), init, policy);
   denoising.parameters() = plain.parameters();
   const Matrix<S> X = uniform_matrix<S>(6, 20, 3, 0.0, 1.0);
 
@@ -255,7 +257,6 @@ TEMPLATE_TEST_CASE("A denoising autoencoder corrupts in training and never in in
     CHECK((denoising.gradients() - plain.gradients()).norm() > S(1e-3) * plain.gradients().norm());
   }
   SECTION("train_batch compares the reconstruction of the corrupted input with the clean one") {
-    const latent::MaskingNoise policy(0.5);
     const Matrix<S> corrupted = corrupt(policy, X, 5);
     REQUIRE(corrupted != X);
     const S expected = latent::MeanSquaredError::value(plain.reconstruct(corrupted), X);
@@ -274,6 +275,16 @@ TEMPLATE_TEST_CASE("A denoising autoencoder corrupts in training and never in in
     denoising.train_batch(X, rng);
     CHECK(rng != copy);
   }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("A denoising autoencoder corrupts in training and never in inference",
+                   "[corruption][denoising]", float, double) {
+  using S = TestType;
+  SECTION("MaskingNoise") { check_corrupts_in_training_only<S>(latent::MaskingNoise(0.5)); }
+  SECTION("GaussianNoise") { check_corrupts_in_training_only<S>(latent::GaussianNoise(0.2)); }
+  SECTION("SaltAndPepper") { check_corrupts_in_training_only<S>(latent::SaltAndPepper(0.5)); }
 }
 
 TEST_CASE("A denoising autoencoder's step is fixed by the seed", "[corruption][denoising]") {

@@ -282,8 +282,13 @@ TEST_CASE("The closed-form KL equals a Monte Carlo estimate of E_q[log q(z|x) - 
   const Estimate monte_carlo = estimate(log_ratio);
   INFO("closed form " << closed << ", Monte Carlo " << monte_carlo.mean << " +- "
                       << monte_carlo.standard_error);
+  // Why 4 standard errors: the issue asks for agreement "within its standard error", read here
+  // as within a few of them. The estimate is a mean of 50000 draws, so its error is close to
+  // normal with that standard deviation, and a band of 1 standard error would fail for about
+  // a third of seeds (P(|Z| > 1) = 0.32); at 4 it fails for 6 seeds in 10^5. The seed is fixed,
+  // so the outcome is too. Measured: 4 standard errors are 0.021 (1.1% of the KL, 1.93); the
+  // gap is 0.001.
   CHECK(std::abs(monte_carlo.mean - closed) < 4.0 * monte_carlo.standard_error);
-
 
   // The model's own KL: reconstruction probability minus ELBO with the same draws.
   latent::Rng a(20), b(20);
@@ -296,7 +301,7 @@ TEST_CASE("The closed-form KL equals a Monte Carlo estimate of E_q[log q(z|x) - 
   latent::Rng c(23), d(23);
   const Estimate model = estimate(vae.log_likelihood(X, 1, c) - vae.reconstruction_probability(X, 1, d));
   INFO("model's estimate " << -model.mean << " +- " << model.standard_error);
-  CHECK(std::abs(-model.mean - closed) < 4.0 * model.standard_error);
+  CHECK(std::abs(-model.mean - closed) < 4.0 * model.standard_error);  // 4: as above
 }
 
 TEST_CASE("log_likelihood is the log-mean-exp of the importance weights of its draws",
@@ -522,6 +527,19 @@ TEST_CASE("The VAE refuses bad options and inputs, saying which", "[vae][errors]
     CHECK_THROWS_AS(learned_variance(5), std::invalid_argument);
     CHECK_THROWS_WITH(learned_variance(5), Contains("GaussianLearnedVariance") && Contains("needs 10"));
     CHECK_THROWS_AS(bernoulli(10, latent::VaeOptions{}), std::invalid_argument);
+  }
+  SECTION("a likelihood option made bad through its field after the likelihood was built") {
+    // The likelihood checks its options when built, and the model checks them again.
+    latent::Gaussian gaussian(0.5);
+    gaussian.variance = 0.0;
+    auto build = [&] { return small_vae<double, latent::Identity>(rng, 5, gaussian); };
+    CHECK_THROWS_AS(build(), std::invalid_argument);
+    CHECK_THROWS_WITH(build(), Contains("latent::Gaussian") && Contains("'variance'") &&
+                                   Contains("positive"));
+    gaussian.variance = -1.0;
+    CHECK_THROWS_AS(build(), std::invalid_argument);
+    gaussian.variance = 0.25;
+    CHECK_NOTHROW(build());
   }
   SECTION("k < 1 in the estimates") {
     auto vae = small_vae<double, latent::Sigmoid>(rng, 5);

@@ -2,6 +2,7 @@
 #define LATENT_CORE_POLICY_HPP
 
 #include <type_traits>
+#include <utility>
 
 namespace latent {
 
@@ -43,6 +44,20 @@ template <class T, class First, class... Rest>
 T pick(const First& first, const Rest&... rest) {
   if constexpr (std::is_same_v<T, First>) return first;
   else return pick<T>(rest...);
+}
+
+/// Whether a policy has options to validate: `void check() const`, throwing
+/// std::invalid_argument naming the option and its bound. Its constructor calls it, and so do
+/// the models that hold it, because the options are public fields a caller may set afterwards.
+template <class T, class = void>
+struct has_check : std::false_type {};
+template <class T>
+struct has_check<T, std::void_t<decltype(std::declval<const T&>().check())>> : std::true_type {};
+
+/// policy.check() if the policy has one; nothing for a policy without options.
+template <class Policy>
+void check_policy(const Policy& policy) {
+  if constexpr (has_check<Policy>::value) policy.check();
 }
 
 template <class T, class... Ts>

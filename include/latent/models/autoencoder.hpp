@@ -88,6 +88,9 @@ class Autoencoder {
     static_assert(((detail::count_of<Policies, Policies...> == 1) && ...),
                   "latent::Autoencoder: each policy may be given once");
     options_.check();
+    // The policies checked their options when built; their fields are public, so again here.
+    detail::check_policy(corruption_);
+    detail::check_policy(penalty_);
     if (encoder_.output_size() != decoder_.input_size())
       throw std::invalid_argument("latent::Autoencoder: the encoder gives codes of " +
                                   std::to_string(encoder_.output_size()) +

@@ -21,7 +21,9 @@ namespace latent {
 /// Contract: `apply(encoder, values, gradients, X, H, dH)` returns the penalty's value on the
 /// batch (X the encoder's input, H its output, n columns), adds dPenalty/dH into dH (which then
 /// flows back through the encoder) and any direct dPenalty/dparameters into `gradients`; `name`;
-/// `describe()`, the name and the options exactly (model files compare it).
+/// `describe()`, the name and the options exactly (model files compare it); a penalty with
+/// options has `check()`, throwing std::invalid_argument for a bad one (its constructor and the
+/// model call it).
 /// Like the losses, penalties are means over the batch of per-sample sums unless stated.
 
 /// No penalty.
@@ -37,7 +39,8 @@ struct L1Penalty {
   double lambda = 1e-3;
 
   L1Penalty() = default;
-  explicit L1Penalty(double weight) : lambda(weight) {
+  explicit L1Penalty(double weight) : lambda(weight) { check(); }
+  void check() const {
     if (!(lambda >= 0.0) || !std::isfinite(lambda))
       throw std::invalid_argument("latent::L1Penalty: 'lambda' must be non-negative, got " +
                                   std::to_string(lambda));
@@ -66,7 +69,8 @@ struct KLSparsity {
   double beta = 1.0;
 
   KLSparsity() = default;
-  KLSparsity(double target, double weight) : rho(target), beta(weight) {
+  KLSparsity(double target, double weight) : rho(target), beta(weight) { check(); }
+  void check() const {
     if (!(rho > 0.0 && rho < 1.0))
       throw std::invalid_argument("latent::KLSparsity: 'rho' must be in (0, 1), got " +
                                   std::to_string(rho));

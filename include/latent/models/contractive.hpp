@@ -26,7 +26,8 @@ struct ContractivePenalty {
   double lambda = 0.1;
 
   ContractivePenalty() = default;
-  explicit ContractivePenalty(double weight) : lambda(weight) {
+  explicit ContractivePenalty(double weight) : lambda(weight) { check(); }
+  void check() const {
     if (!(lambda >= 0.0) || !std::isfinite(lambda))
       throw std::invalid_argument("latent::ContractivePenalty: 'lambda' must be non-negative, got " +
                                   std::to_string(lambda));

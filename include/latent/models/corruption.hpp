@@ -20,7 +20,8 @@ namespace latent {
 ///
 /// Contract: `apply(X, out, rng)` writes a corrupted copy of X into out (same shape), drawing
 /// from rng only; `name`; `describe()`, the name and the options exactly (model files compare
-/// it). Each element is corrupted independently.
+/// it); a policy with options has `check()`, throwing std::invalid_argument for a bad one (its
+/// constructor and the model call it). Each element is corrupted independently.
 
 /// No corruption: a plain autoencoder.
 struct NoCorruption {
@@ -66,7 +67,8 @@ struct GaussianNoise {
   double sigma = 0.1;
 
   GaussianNoise() = default;
-  explicit GaussianNoise(double stddev) : sigma(stddev) {
+  explicit GaussianNoise(double stddev) : sigma(stddev) { check(); }
+  void check() const {
     if (!(sigma >= 0.0) || !std::isfinite(sigma))
       throw std::invalid_argument("latent::GaussianNoise: 'sigma' must be non-negative, got " +
                                   std::to_string(sigma));
@@ -87,9 +89,8 @@ struct MaskingNoise {
   double fraction = 0.25;
 
   MaskingNoise() = default;
-  explicit MaskingNoise(double probability) : fraction(probability) {
-    detail::check_fraction(fraction, "latent::MaskingNoise");
-  }
+  explicit MaskingNoise(double probability) : fraction(probability) { check(); }
+  void check() const { detail::check_fraction(fraction, "latent::MaskingNoise"); }
   std::string describe() const {
     return "masking(fraction=" + detail::number_text(fraction) + ")";
   }
@@ -114,6 +115,9 @@ struct SaltAndPepper {
   SaltAndPepper() = default;
   explicit SaltAndPepper(double probability, double minimum = 0.0, double maximum = 1.0)
       : fraction(probability), low(minimum), high(maximum) {
+    check();
+  }
+  void check() const {
     detail::check_fraction(fraction, "latent::SaltAndPepper");
     if (!(low < high))
       throw std::invalid_argument("latent::SaltAndPepper: 'low' must be below 'high'");

@@ -28,7 +28,9 @@ struct likelihood_kind {};
 /// - `log_likelihood(act, Z, A, X, out)`: log p(x_j | z_j) for each column into out (1 x n);
 /// - `mean(A, d)`: the distribution's mean for each column (d x n), the reconstruction;
 /// - `check_data(X)`: throws std::invalid_argument for data it cannot model;
-/// - `name`, and `describe()` for a likelihood with options (model files compare it).
+/// - `name`, and `describe()` for a likelihood with options (model files compare it), and
+///   `check()`, throwing std::invalid_argument for a bad one (its constructor and the model
+///   call it).
 
 /// Bernoulli pixels (binary or in [0, 1]): the decoder ends in a Sigmoid layer and its
 /// pre-activation are the logits, so log p(x | z) = -sum [max(l, 0) - l x + log(1 + exp(-|l|))]
@@ -83,7 +85,8 @@ struct Gaussian {
   double variance = 1.0;
 
   Gaussian() = default;
-  explicit Gaussian(double sigma_squared) : variance(sigma_squared) {
+  explicit Gaussian(double sigma_squared) : variance(sigma_squared) { check(); }
+  void check() const {
     if (!(variance > 0.0) || !std::isfinite(variance))
       throw std::invalid_argument("latent::Gaussian: 'variance' must be positive, got " +
                                   std::to_string(variance));

@@ -77,6 +77,8 @@ class VariationalAutoencoder {
                   "latent::VariationalAutoencoder: after the engine come only the likelihood "
                   "and VaeOptions");
     options_.check();
+    // The likelihood checked its options when built; its fields are public, so again here.
+    detail::check_policy(likelihood_);
     if (decoder_.input_size() != latent_size)
       throw std::invalid_argument("latent::VariationalAutoencoder: the latent size is " +
                                   std::to_string(latent_size) + " but the decoder takes " +
