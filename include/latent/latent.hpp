@@ -43,5 +43,7 @@
 #include "latent/models/likelihood.hpp"
 #include "latent/models/variational.hpp"
 #include "latent/models/feed_forward.hpp"
+#include "latent/models/supervised.hpp"
+#include "latent/models/transfer.hpp"
 
 #endif  // LATENT_LATENT_HPP

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -234,4 +235,29 @@ TEST_CASE("Sequential names itself after its layers", "[sequential]") {
         "Sequential(Dense<Tanh>(4 -> 5), Dense<LeakyReLU>(5 -> 3), Dense<Sigmoid>(3 -> 2))");
   const latent::Sequential<Dense<double>> single{Dense<double>(3, 1)};
   CHECK(single.name() == "Sequential(Dense<Identity>(3 -> 1))");
+}
+
+TEST_CASE("concatenate chains two Sequentials into one with the same outputs", "[sequential]") {
+  auto chain = three_layers<double>();
+  const latent::Sequential<Dense<double, latent::Tanh>> front(Dense<double, latent::Tanh>(4, 5));
+  const latent::Sequential<Dense<double, latent::LeakyReLU>, Dense<double, latent::Sigmoid>> back(
+      Dense<double, latent::LeakyReLU>(5, 3, latent::LeakyReLU(0.1)),
+      Dense<double, latent::Sigmoid>(3, 2));
+  auto joined = latent::concatenate(front, back);
+  STATIC_REQUIRE(std::is_same_v<decltype(joined), decltype(chain)>);
+  REQUIRE(joined.layer<1>().offset() == 25);  // placed from 0, one layer after another
+
+  Matrix<double> arena(51, 1);
+  latent::Rng rng(3);
+  chain.initialize(arena.data(), rng);
+  const Matrix<double> X = uniform_matrix(4, 6, 4);
+  const Matrix<double> expected = chain.forward(arena.data(), X);
+  REQUIRE(joined.forward(arena.data(), X) == expected);
+
+  SECTION("and checks the seam, naming both layers") {
+    const latent::Sequential<Dense<double>> narrow(Dense<double>(3, 2));
+    REQUIRE_THROWS_WITH(latent::concatenate(front, narrow),
+                        Contains("layer 0 Dense<Tanh>(4 -> 5) gives 5 outputs but layer 1 "
+                                 "Dense<Identity>(3 -> 2) takes 3 inputs"));
+  }
 }

@@ -224,3 +224,19 @@ TEMPLATE_TEST_CASE("FeedForward's train_batch refuses targets with the wrong num
   latent::Rng rng(0);
   REQUIRE_THROWS_AS(model.train_batch(X, two_rows, rng), std::invalid_argument);
 }
+
+TEST_CASE("FeedForward::from_parameters starts from the given parameters, of the right count",
+          "[feed_forward]") {
+  auto trained = make_model<double, latent::SoftmaxCrossEntropy>(5);
+  const Matrix<double> X = latent::testing::uniform_matrix(4, 6, 3);
+  auto copy = latent::FeedForward<Network<double>, latent::SoftmaxCrossEntropy>::from_parameters(
+      Network<double>(Dense<double, Tanh>(4, 5), Dense<double>(5, 3)), trained.parameters());
+  REQUIRE(copy.parameters() == trained.parameters());
+  REQUIRE(copy.predict(X) == trained.predict(X));
+
+  const latent::Vector<double> short_parameters = trained.parameters().head(42);
+  REQUIRE_THROWS_WITH(
+      (latent::FeedForward<Network<double>, latent::SoftmaxCrossEntropy>::from_parameters(
+          Network<double>(Dense<double, Tanh>(4, 5), Dense<double>(5, 3)), short_parameters)),
+      Contains("42 parameters given but Sequential(") && Contains(") has 43"));
+}

@@ -13,6 +13,7 @@ namespace latent {
 struct loss_kind {};
 struct corruption_kind {};
 struct penalty_kind {};
+struct classifier_loss_kind {};
 
 namespace detail {
 

@@ -176,6 +176,25 @@ class Sequential {
   Tuple layers_;
 };
 
+namespace detail {
+template <class... Front, class... Back, std::size_t... I, std::size_t... J>
+Sequential<Front..., Back...> concatenate(const Sequential<Front...>& front,
+                                          const Sequential<Back...>& back,
+                                          std::index_sequence<I...>, std::index_sequence<J...>) {
+  return Sequential<Front..., Back...>(front.template layer<I>()..., back.template layer<J>()...);
+}
+}  // namespace detail
+
+/// The layers of `front` followed by those of `back`, as one Sequential (copies of the layers;
+/// neighbouring sizes are checked again). An encoder under a classifier head:
+///   auto classifier_network = concatenate(model.encoder(), Sequential{Dense<float>(32, 10)});
+template <class... Front, class... Back>
+Sequential<Front..., Back...> concatenate(const Sequential<Front...>& front,
+                                          const Sequential<Back...>& back) {
+  return detail::concatenate(front, back, std::index_sequence_for<Front...>{},
+                             std::index_sequence_for<Back...>{});
+}
+
 }  // namespace latent
 
 #endif  // LATENT_LAYERS_SEQUENTIAL_HPP

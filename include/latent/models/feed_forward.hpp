@@ -1,6 +1,7 @@
 #ifndef LATENT_MODELS_FEED_FORWARD_HPP
 #define LATENT_MODELS_FEED_FORWARD_HPP
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -43,13 +44,23 @@ class FeedForward {
 
   template <class Engine>
   FeedForward(Network network, Engine& rng, FeedForwardOptions options = {})
-      : network_(std::move(network)), options_(options) {
-    options_.check();
-    const Index size = network_.place(0);
-    std::vector<Segment> weights;
-    network_.weights(weights);
-    arena_ = ParameterArena<S>(size, std::move(weights));
+      : FeedForward(std::move(network), options, Unset{}) {
     network_.initialize(arena_.values().data(), rng);
+  }
+
+  /// A network whose parameters start at `parameters` (laid out as the network places its
+  /// layers, one after another from offset 0), for a network assembled from trained parts:
+  /// see with_head (models/transfer.hpp). Throws std::invalid_argument if the size differs.
+  static FeedForward from_parameters(Network network, const Vector<S>& parameters,
+                                     FeedForwardOptions options = {}) {
+    FeedForward model(std::move(network), options, Unset{});
+    if (parameters.size() != model.parameter_count())
+      throw std::invalid_argument("latent::FeedForward::from_parameters: " +
+                                  std::to_string(parameters.size()) + " parameters given but " +
+                                  model.network_.name() + " has " +
+                                  std::to_string(model.parameter_count()));
+    model.parameters() = parameters;
+    return model;
   }
 
   Index input_size() const { return network_.input_size(); }
@@ -124,6 +135,17 @@ class FeedForward {
 
  private:
   const S* values() const noexcept { return arena_.values().data(); }
+
+  struct Unset {};
+  // Places the layers and sizes the arena; the parameters are left at zero.
+  FeedForward(Network network, FeedForwardOptions options, Unset)
+      : network_(std::move(network)), options_(options) {
+    options_.check();
+    const Index size = network_.place(0);
+    std::vector<Segment> weights;
+    network_.weights(weights);
+    arena_ = ParameterArena<S>(size, std::move(weights));
+  }
 
   Network network_;
   FeedForwardOptions options_;

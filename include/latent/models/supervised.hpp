@@ -1,0 +1,337 @@
+#ifndef LATENT_MODELS_SUPERVISED_HPP
+#define LATENT_MODELS_SUPERVISED_HPP
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "latent/core/parameters.hpp"
+#include "latent/core/policy.hpp"
+#include "latent/core/types.hpp"
+#include "latent/detail/checks.hpp"
+#include "latent/detail/describe.hpp"
+#include "latent/detail/optimizer_support.hpp"
+#include "latent/detail/workspace.hpp"
+#include "latent/losses.hpp"
+
+namespace latent {
+
+/// The label of a sample whose class is not known: it counts in the reconstruction term only.
+inline constexpr int unlabelled = -1;
+
+/// How the head of a SupervisedAutoencoder reads its labels (a policy of kind
+/// classifier_loss_kind):
+/// - Classes: one logit per class, softmax cross-entropy, labels in [0, head outputs);
+/// - BinaryLabel: one logit, sigmoid cross-entropy, labels 0 or 1.
+struct Classes {
+  static constexpr const char* name = "Classes";
+  using kind = classifier_loss_kind;
+  using Loss = SoftmaxCrossEntropy;
+  static bool valid(int label, Index outputs) { return label >= 0 && label < outputs; }
+};
+struct BinaryLabel {
+  static constexpr const char* name = "BinaryLabel";
+  using kind = classifier_loss_kind;
+  using Loss = SigmoidCrossEntropy;
+  static bool valid(int label, Index) { return label == 0 || label == 1; }
+};
+
+/// Options of SupervisedAutoencoder.
+struct SupervisedOptions {
+  /// Weight of the reconstruction term, in [0, 1]; the classification term has 1 - alpha.
+  /// Default 0.5.
+  double alpha = 0.5;
+  /// L2 weight decay lambda >= 0 on every weight matrix (not the biases). Default 0.
+  double weight_decay = 0.0;
+
+  void check() const {
+    if (!(alpha >= 0.0 && alpha <= 1.0))
+      throw std::invalid_argument("latent::SupervisedAutoencoder: 'alpha' must be in [0, 1], got " +
+                                  std::to_string(alpha));
+    detail::check_non_negative(weight_decay, "weight_decay", "latent::SupervisedAutoencoder");
+  }
+  std::string describe() const {
+    return "alpha=" + detail::number_text(alpha) +
+           ", weight_decay=" + detail::number_text(weight_decay);
+  }
+};
+
+/// One encoder feeding a decoder and a classifier head, trained on a weighted sum of the two
+/// tasks (multitask, semi-supervised):
+///   alpha * Loss(decoder(code), x) + (1 - alpha) * HeadLoss(head(code), label)
+///   + (weight_decay / 2) sum w^2,                                    code = encoder(x),
+/// each term the mean over its samples: the reconstruction over every sample of the batch,
+/// the classification over the labelled ones (0 when a batch has none). A sample labelled
+/// `unlabelled` (-1) still trains the encoder through its reconstruction: unlabelled data
+/// shapes the code the classifier reads.
+///
+///   SupervisedAutoencoder model(Sequential{Dense<float, ReLU>(784, 256), Dense<float>(256, 32)},
+///                               Sequential{Dense<float, ReLU>(32, 256),
+///                                          Dense<float, Sigmoid>(256, 784)},
+///                               Sequential{Dense<float>(32, 10)}, rng, BinaryCrossEntropy{},
+///                               SupervisedOptions{0.5});
+///   fit(model, adam, images, labels, options, rng);  // labels: -1 where unknown
+///   Matrix<float> logits = model.predict(test_images);  // 10 x n
+///
+/// Policies after the engine, in any order: the reconstruction loss (MeanSquaredError by
+/// default, BinaryCrossEntropy, SigmoidCrossEntropy), the head's Classes (default) or
+/// BinaryLabel, and SupervisedOptions. Parameters: encoder, decoder, head, in that order in one
+/// arena (so with_head of models/transfer.hpp takes the encoder from it too). Inference runs
+/// through the model's workspace: not safe on one model from two threads at once.
+template <class Encoder, class Decoder, class Head, class Loss = MeanSquaredError,
+          class HeadKind = Classes>
+class SupervisedAutoencoder {
+ public:
+  using Scalar = typename Encoder::Scalar;
+  using S = Scalar;
+  using target_type = Labels;
+  using target_ref = LabelsRef;
+  using LossType = Loss;
+  using HeadKindType = HeadKind;
+  static_assert(std::is_same_v<typename Decoder::Scalar, S> && std::is_same_v<typename Head::Scalar, S>,
+                "latent::SupervisedAutoencoder: encoder, decoder and head must have one scalar type");
+  static_assert(std::is_same_v<typename Loss::template target_type<S>, Matrix<S>>,
+                "latent::SupervisedAutoencoder: Loss must compare outputs with real-valued targets "
+                "(MeanSquaredError, BinaryCrossEntropy or SigmoidCrossEntropy)");
+  static_assert(std::is_same_v<typename HeadKind::kind, classifier_loss_kind>,
+                "latent::SupervisedAutoencoder: HeadKind must be Classes or BinaryLabel");
+
+  /// In: encoder, decoder, head (code -> logits); rng draws the initial parameters; then, in
+  /// any order and each at most once, the loss, Classes or BinaryLabel, and SupervisedOptions.
+  template <class Engine, class... Policies>
+  SupervisedAutoencoder(Encoder encoder, Decoder decoder, Head head, Engine& rng,
+                        const Policies&... policies)
+      : encoder_(std::move(encoder)),
+        decoder_(std::move(decoder)),
+        head_(std::move(head)),
+        options_(detail::pick<SupervisedOptions>(policies...)) {
+    static_assert(((std::is_same_v<Policies, Loss> || std::is_same_v<Policies, HeadKind> ||
+                    std::is_same_v<Policies, SupervisedOptions>) && ...),
+                  "latent::SupervisedAutoencoder: after the engine come only the reconstruction "
+                  "loss, Classes or BinaryLabel, and SupervisedOptions");
+    static_assert(((detail::count_of<Policies, Policies...> == 1) && ...),
+                  "latent::SupervisedAutoencoder: each policy may be given once");
+    options_.check();
+    const auto mismatch = [](const std::string& what, Index gives, Index takes) {
+      return std::invalid_argument("latent::SupervisedAutoencoder: " + what + " (" +
+                                   std::to_string(gives) + " against " + std::to_string(takes) + ")");
+    };
+    if (decoder_.input_size() != encoder_.output_size())
+      throw mismatch("the decoder does not take the encoder's code", encoder_.output_size(),
+                     decoder_.input_size());
+    if (decoder_.output_size() != encoder_.input_size())
+      throw mismatch("the decoder does not give back the encoder's input", decoder_.output_size(),
+                     encoder_.input_size());
+    if (head_.input_size() != encoder_.output_size())
+      throw mismatch("the head does not take the encoder's code", encoder_.output_size(),
+                     head_.input_size());
+    if (std::is_same_v<HeadKind, BinaryLabel> && head_.output_size() != 1)
+      throw mismatch("a BinaryLabel head gives one logit", head_.output_size(), 1);
+    const Index size = head_.place(decoder_.place(encoder_.place(0)));
+    std::vector<Segment> weights;
+    encoder_.weights(weights);
+    decoder_.weights(weights);
+    head_.weights(weights);
+    arena_ = ParameterArena<S>(size, std::move(weights));
+    encoder_.initialize(arena_.values().data(), rng);
+    decoder_.initialize(arena_.values().data(), rng);
+    head_.initialize(arena_.values().data(), rng);
+  }
+
+  Index input_size() const { return encoder_.input_size(); }
+  Index code_size() const { return encoder_.output_size(); }
+  Index classes() const { return std::is_same_v<HeadKind, BinaryLabel> ? 2 : head_.output_size(); }
+  Index parameter_count() const { return arena_.size(); }
+  const SupervisedOptions& options() const noexcept { return options_; }
+  Vector<S>& parameters() noexcept { return arena_.values(); }
+  const Vector<S>& parameters() const noexcept { return arena_.values(); }
+  const Vector<S>& gradients() const noexcept { return arena_.gradients(); }
+  const Encoder& encoder() const noexcept { return encoder_; }
+  const Decoder& decoder() const noexcept { return decoder_; }
+  const Head& head() const noexcept { return head_; }
+
+  /// Codes of X (input_size x n): code_size x n.
+  Matrix<S> encode(const ConstMatrixRef<S>& X) {
+    return blocks(X, code_size(), "latent::SupervisedAutoencoder::encode",
+                  [&](const ConstMatrixRef<S>& x) { return encoder_.forward(values(), x); });
+  }
+  /// decoder(encoder(X)): input_size x n.
+  Matrix<S> reconstruct(const ConstMatrixRef<S>& X) {
+    return blocks(X, input_size(), "latent::SupervisedAutoencoder::reconstruct",
+                  [&](const ConstMatrixRef<S>& x) {
+                    return decoder_.forward(values(), encoder_.forward(values(), x));
+                  });
+  }
+  /// The head's logits for X: head outputs x n (softmax() of them are class probabilities;
+  /// for BinaryLabel, a positive logit says 1).
+  Matrix<S> predict(const ConstMatrixRef<S>& X) {
+    return blocks(X, head_.output_size(), "latent::SupervisedAutoencoder::predict",
+                  [&](const ConstMatrixRef<S>& x) {
+                    return head_.forward(values(), encoder_.forward(values(), x));
+                  });
+  }
+
+  /// Throws std::invalid_argument unless `labels` holds n labels, each `unlabelled` or a valid
+  /// class for the head.
+  void check_targets(const LabelsRef& labels, Index n, std::string_view who) const {
+    if (labels.cols() != n)
+      throw std::invalid_argument(std::string(who) + ": " + std::to_string(labels.cols()) +
+                                  " labels for " + std::to_string(n) + " samples");
+    for (Index j = 0; j < n; ++j)
+      if (labels(j) != unlabelled && !HeadKind::valid(labels(j), head_.output_size()))
+        throw std::invalid_argument(std::string(who) + ": label " + std::to_string(labels(j)) +
+                                    " of sample " + std::to_string(j) + " is neither " +
+                                    "latent::unlabelled (-1) nor a class of the " +
+                                    HeadKind::name + " head");
+  }
+
+  /// The objective on (X, labels) without weight decay, as train_batch weighs it but over all
+  /// of X at once: what Validation reports.
+  S loss(const ConstMatrixRef<S>& X, const LabelsRef& labels) {
+    detail::check_data(X, input_size(), "latent::SupervisedAutoencoder::loss");
+    check_targets(labels, X.cols(), "latent::SupervisedAutoencoder::loss");
+    double reconstruction = 0.0, classification = 0.0;
+    Index labelled = 0;
+    detail::for_each_column_block(X.cols(), [&](Index start, Index count) {
+      const ConstMatrixMap<S> codes = encoder_.forward(values(), X.middleCols(start, count));
+      const ConstMatrixMap<S> output = decoder_.forward(values(), codes);
+      reconstruction += static_cast<double>(Loss::template value<S>(
+                            decoder_.last().activation(), decoder_.last().preactivation(), output,
+                            X.middleCols(start, count))) *
+                        static_cast<double>(count);
+      const Index m = gather_labelled(codes, labels.segment(start, count));
+      if (m == 0) return;
+      const ConstMatrixMap<S> logits = head_.forward(values(), labelled_codes_.last());
+      classification += static_cast<double>(head_loss_value(logits, m)) * static_cast<double>(m);
+      labelled += m;
+    });
+    const double alpha = options_.alpha;
+    return static_cast<S>(alpha * reconstruction / static_cast<double>(X.cols()) +
+                          (labelled > 0 ? (1.0 - alpha) * classification / static_cast<double>(labelled)
+                                        : 0.0));
+  }
+
+  /// One step's work: the objective on the batch (X, labels) and its gradient in gradients(),
+  /// replacing what was there. Shapes are checked here; values once for the whole data by fit.
+  template <class Engine>
+  S train_batch(const ConstMatrixRef<S>& X, const LabelsRef& labels, Engine& /*rng*/) {
+    detail::check_shape(X, input_size(), "latent::SupervisedAutoencoder::train_batch");
+    if (labels.cols() != X.cols())
+      throw std::invalid_argument("latent::SupervisedAutoencoder::train_batch: " +
+                                  std::to_string(labels.cols()) + " labels for " +
+                                  std::to_string(X.cols()) + " samples");
+    arena_.gradients().setZero();
+    S* gradients = arena_.gradients().data();
+    const S alpha = static_cast<S>(options_.alpha);
+
+    const ConstMatrixMap<S> codes = encoder_.forward(values(), X);
+    const ConstMatrixMap<S> output = decoder_.forward(values(), codes);
+    MatrixMap<S> dZ = output_gradient_.view(output.rows(), output.cols());
+    const S reconstruction = Loss::template value_and_gradient<S>(
+        decoder_.last().activation(), decoder_.last().preactivation(), output, X, dZ);
+    dZ *= alpha;
+    MatrixMap<S> dcodes = code_gradient_.view(codes.rows(), codes.cols());
+    dcodes = decoder_.backward_preactivation(values(), gradients, codes, dZ, true);
+
+    S classification(0);
+    const Index m = alpha < S(1) ? gather_labelled(codes, labels) : 0;
+    if (m > 0) {
+      const ConstMatrixMap<S> logits = head_.forward(values(), labelled_codes_.last());
+      MatrixMap<S> dlogits = head_gradient_.view(logits.rows(), m);
+      classification = head_loss_and_gradient(logits, m, dlogits);
+      dlogits *= S(1) - alpha;
+      const ConstMatrixMap<S> dlabelled = head_.backward_preactivation(
+          values(), gradients, labelled_codes_.last(), dlogits, true);
+      for (Index k = 0; k < m; ++k) dcodes.col(labelled_columns_[static_cast<std::size_t>(k)]) += dlabelled.col(k);
+    }
+    encoder_.backward(values(), gradients, X, dcodes, false);
+
+    S objective = alpha * reconstruction + (S(1) - alpha) * classification;
+    if (options_.weight_decay > 0.0)
+      objective += arena_.add_weight_decay(static_cast<S>(options_.weight_decay));
+    return objective;
+  }
+
+ private:
+  const S* values() const noexcept { return arena_.values().data(); }
+
+  template <class F>
+  Matrix<S> blocks(const ConstMatrixRef<S>& X, Index rows, const char* who, F&& f) {
+    detail::check_data(X, input_size(), who, true);
+    Matrix<S> out(rows, X.cols());
+    detail::for_each_column_block(X.cols(), [&](Index start, Index count) {
+      out.middleCols(start, count) = f(X.middleCols(start, count));
+    });
+    return out;
+  }
+
+  // Copies the codes of the labelled samples into labelled_codes_, their labels into
+  // labelled_labels_ and their columns into labelled_columns_; returns how many there are.
+  // Buffers only grow: a steady-state step allocates nothing.
+  Index gather_labelled(const ConstMatrixRef<S>& codes, const LabelsRef& labels) {
+    Index m = 0;
+    for (Index j = 0; j < labels.cols(); ++j) m += labels(j) != unlabelled;
+    if (labelled_labels_.size() < m) labelled_labels_.resize(labels.cols());
+    if (labelled_columns_.size() < static_cast<std::size_t>(m)) labelled_columns_.resize(static_cast<std::size_t>(labels.cols()));
+    MatrixMap<S> chosen = labelled_codes_.view(codes.rows(), m);
+    Index k = 0;
+    for (Index j = 0; j < labels.cols(); ++j) {
+      if (labels(j) == unlabelled) continue;
+      chosen.col(k) = codes.col(j);
+      labelled_labels_(k) = labels(j);
+      labelled_columns_[static_cast<std::size_t>(k)] = j;
+      ++k;
+    }
+    return m;
+  }
+
+  // The head's loss on the m gathered samples, and dL/d(its pre-activation) into dlogits.
+  S head_loss_and_gradient(const ConstMatrixMap<S>& logits, Index m, MatrixMap<S> dlogits) {
+    using HeadLoss = typename HeadKind::Loss;
+    const auto& last = head_.last();
+    if constexpr (std::is_same_v<HeadKind, Classes>) {
+      return HeadLoss::template value_and_gradient<S>(last.activation(), last.preactivation(), logits,
+                                                      labelled_labels_.head(m), dlogits);
+    } else {
+      MatrixMap<S> targets = binary_targets_.view(1, m);
+      targets = labelled_labels_.head(m).template cast<S>();
+      return HeadLoss::template value_and_gradient<S>(last.activation(), last.preactivation(), logits,
+                                                      targets, dlogits);
+    }
+  }
+  S head_loss_value(const ConstMatrixMap<S>& logits, Index m) {
+    using HeadLoss = typename HeadKind::Loss;
+    const auto& last = head_.last();
+    if constexpr (std::is_same_v<HeadKind, Classes>) {
+      return HeadLoss::template value<S>(last.activation(), last.preactivation(), logits,
+                                         labelled_labels_.head(m));
+    } else {
+      MatrixMap<S> targets = binary_targets_.view(1, m);
+      targets = labelled_labels_.head(m).template cast<S>();
+      return HeadLoss::template value<S>(last.activation(), last.preactivation(), logits, targets);
+    }
+  }
+
+  Encoder encoder_;
+  Decoder decoder_;
+  Head head_;
+  SupervisedOptions options_;
+  ParameterArena<S> arena_;
+  detail::Workspace<S> output_gradient_, code_gradient_, labelled_codes_, head_gradient_,
+      binary_targets_;
+  Labels labelled_labels_;
+  std::vector<Index> labelled_columns_;
+};
+
+template <class Encoder, class Decoder, class Head, class Engine, class... Policies>
+SupervisedAutoencoder(Encoder, Decoder, Head, Engine&, const Policies&...)
+    -> SupervisedAutoencoder<Encoder, Decoder, Head,
+                             detail::find_kind_t<loss_kind, MeanSquaredError, Policies...>,
+                             detail::find_kind_t<classifier_loss_kind, Classes, Policies...>>;
+
+}  // namespace latent
+
+#endif  // LATENT_MODELS_SUPERVISED_HPP
