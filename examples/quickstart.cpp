@@ -13,8 +13,7 @@ int main() {
                     Sequential{Dense<float, ReLU>(8, 32), Dense<float, Sigmoid>(32, 64)}, rng);
   Adam<float> adam(1e-3);
   FitOptions options;
-  options.epochs = 30;
-  options.batch_size = 32;
+  options.epochs = 30;  // batches of 32 samples by default
   fit(model, adam, data, options, rng, ProgressBar());
   Matrix<float> codes = model.encode(data);  // 8 x 2000
   std::cout << "squared error per sample: " << model.loss(data) << '\n';

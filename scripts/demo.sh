@@ -31,9 +31,8 @@ bash scripts/deps.sh
 
 if [[ -z ${MNIST_DIR:-} ]]; then
   MNIST_DIR=$PWD/data/mnist
-  if ! [[ -f $MNIST_DIR/t10k-labels-idx1-ubyte.gz ]]; then
-    bash scripts/get-mnist.sh "$MNIST_DIR"
-  fi
+  # Checks the four files' sums, keeps those that match and downloads the rest.
+  bash scripts/get-mnist.sh "$MNIST_DIR"
 fi
 export MNIST_DIR
 echo "demo.sh: MNIST from $MNIST_DIR" >&2

@@ -22,7 +22,11 @@ const io::Mnist<float>* mnist() {
 
 bool have_mnist() {
   const char* dir = std::getenv("MNIST_DIR");
-  if (dir && *dir) return true;
+  if (dir && *dir) {
+    INFO("MNIST_DIR=" << dir << "; fetch MNIST with scripts/get-mnist.sh if it is missing");
+    REQUIRE_NOTHROW(mnist());
+    return true;
+  }
   WARN("MNIST_DIR is not set: MNIST integration test skipped (scripts/get-mnist.sh fetches it)");
   return false;
 }
