@@ -223,6 +223,15 @@ auto learned_variance_vae(std::uint64_t seed) {
       Sequential{Dense<S, latent::Tanh>(2, 3), Dense<S>(3, 8)}, rng,
       latent::GaussianLearnedVariance{});
 }
+template <class S>
+auto supervised(std::uint64_t seed) {
+  latent::Rng rng(seed);
+  return latent::SupervisedAutoencoder(Sequential{Dense<S, latent::ReLU>(4, 3)},
+                                       Sequential{Dense<S, latent::Sigmoid>(3, 4)},
+                                       Sequential{Dense<S>(3, 1)}, rng, latent::BinaryLabel{},
+                                       latent::BinaryCrossEntropy{},
+                                       latent::SupervisedOptions{0.25, 1e-4});
+}
 // The smallest model: 2 parameters, a file of about 130 bytes.
 template <class S>
 auto tiny(std::uint64_t seed) {
@@ -297,6 +306,7 @@ TEMPLATE_TEST_CASE("save then load restores every model variant bit for bit", "[
   SECTION("VAE, Gaussian with learned variance") {
     check_round_trip(learned_variance_vae<TestType>, path);
   }
+  SECTION("supervised autoencoder, binary head") { check_round_trip(supervised<TestType>, path); }
 }
 
 TEMPLATE_TEST_CASE("A loaded model computes exactly what the saved one did", "[io][model_file]",
@@ -378,6 +388,10 @@ TEST_CASE("architecture names the layers, the policies and every option exactly"
         "weight_decay=0.0001)");
   CHECK_THAT(architecture(bernoulli_vae<float>(1)), Contains("likelihood=Bernoulli, beta=1"));
   CHECK_THAT(architecture(learned_variance_vae<float>(1)), Contains("likelihood=GaussianLearnedVariance"));
+  CHECK(architecture(supervised<float>(1)) ==
+        "SupervisedAutoencoder(encoder=Sequential(Dense<ReLU>(4 -> 3)), "
+        "decoder=Sequential(Dense<Sigmoid>(3 -> 4)), head=Sequential(Dense<Identity>(3 -> 1)), "
+        "loss=BinaryCrossEntropy, head_kind=BinaryLabel, alpha=0.25, weight_decay=0.0001)");
 
   // Numbers print in their shortest form that reads back exactly, whatever the locale.
   using latent::detail::number_text;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 
 #include <latent/activations.hpp>
 #include <latent/layers/dense.hpp>
@@ -130,6 +131,7 @@ TEST_CASE("SupervisedAutoencoder weighs reconstruction over all samples and clas
     REQUIRE(part(model, 1).norm() > 1e-6);
   }
   SECTION("alpha = 1 leaves the head untrained, alpha = 0 the decoder") {
+    // Without weight decay: decay would still shrink the weights of the part left out.
     auto reconstruction_only = make_model<double>(3, {1.0, 0.0});
     REQUIRE_THAT(reconstruction_only.train_batch(X, labels, rng), WithinRel(reconstruction, 1e-12));
     REQUIRE(part(reconstruction_only, 2).isZero(0.0));
@@ -138,6 +140,32 @@ TEST_CASE("SupervisedAutoencoder weighs reconstruction over all samples and clas
     REQUIRE(part(classification_only, 1).isZero(0.0));
     REQUIRE(part(classification_only, 0).norm() > 1e-6);
   }
+}
+
+TEST_CASE("SupervisedAutoencoder's loss over many blocks is train_batch's objective on the whole",
+          "[supervised]") {
+  // 600 samples: loss() runs in blocks of 256 columns, train_batch in one; with every sample
+  // labelled, both are the same means.
+  const Matrix<double> X = latent::testing::uniform_matrix(6, 600, 14, 0.0, 1.0);
+  const Labels labels = latent::testing::random_labels(600, 4, 15);
+  auto model = make_model<double>(5, {0.4, 0.0});
+  latent::Rng rng(0);
+  REQUIRE_THAT(model.loss(X, labels), WithinRel(model.train_batch(X, labels, rng), 1e-12));
+}
+
+TEST_CASE("SupervisedAutoencoder deduces its loss and head policy from its arguments",
+          "[supervised]") {
+  latent::Rng rng(0);
+  latent::SupervisedAutoencoder model(Sequential{Dense<float>(6, 3)},
+                                      Sequential{Dense<float, latent::Sigmoid>(3, 6)},
+                                      Sequential{Dense<float>(3, 1)}, rng, latent::BinaryLabel{},
+                                      latent::BinaryCrossEntropy{});
+  STATIC_REQUIRE(std::is_same_v<decltype(model)::HeadKindType, latent::BinaryLabel>);
+  STATIC_REQUIRE(std::is_same_v<decltype(model)::LossType, latent::BinaryCrossEntropy>);
+  latent::SupervisedAutoencoder plain(Sequential{Dense<float>(6, 3)}, Sequential{Dense<float>(3, 6)},
+                                      Sequential{Dense<float>(3, 5)}, rng);
+  STATIC_REQUIRE(std::is_same_v<decltype(plain)::HeadKindType, latent::Classes>);
+  STATIC_REQUIRE(std::is_same_v<decltype(plain)::LossType, latent::MeanSquaredError>);
 }
 
 TEMPLATE_TEST_CASE("A SupervisedAutoencoder learns three classes from one label in ten",
@@ -205,6 +233,8 @@ TEMPLATE_TEST_CASE("A SupervisedAutoencoder step allocates nothing after warm-up
   model.train_batch(X, labels, rng);
   adam.step(model.parameters(), model.gradients());
   model.train_batch(X.leftCols(5), labels.head(5), rng);  // a shorter batch, fewer labels
+  const Labels all_labelled = Labels::Zero(8);
+  model.train_batch(X, all_labelled, rng);  // more labels than any batch before
   REQUIRE(scope.allocations() == 0);
 }
 
@@ -218,11 +248,15 @@ TEST_CASE("SupervisedAutoencoder refuses bad options, shapes and labels", "[supe
     REQUIRE_THROWS_WITH(
         latent::SupervisedAutoencoder(Sequential{Dense<double>(6, 3)}, Sequential{Dense<double>(3, 6)},
                                       Sequential{Dense<double>(4, 2)}, rng),
-        Contains("the head does not take the encoder's code (3 against 4)"));
+        Contains("the head takes codes of 4 but the encoder gives 3"));
   }
   SECTION("a BinaryLabel head with two outputs") {
     const auto two_outputs = [] { return make_model<double, latent::BinaryLabel>(1, {}, 2); };
-    REQUIRE_THROWS_WITH(two_outputs(), Contains("a BinaryLabel head gives one logit (2 against 1)"));
+    REQUIRE_THROWS_WITH(two_outputs(), Contains("a BinaryLabel head gives one logit, not 2"));
+  }
+  SECTION("a Classes head with one output") {
+    const auto one_output = [] { return make_model<double>(1, {}, 1); };
+    REQUIRE_THROWS_WITH(one_output(), Contains("a Classes head needs one logit per class, at least 2"));
   }
   SECTION("labels that are neither unlabelled nor a class") {
     auto model = make_model<double>(1, {});

@@ -9,6 +9,7 @@
 
 #include "latent/models/autoencoder.hpp"
 #include "latent/models/feed_forward.hpp"
+#include "latent/models/supervised.hpp"
 #include "latent/models/variational.hpp"
 
 namespace latent::io {
@@ -68,6 +69,9 @@ std::string architecture(const FeedForward<Network, Loss>& model);
 
 template <class Body, class Decoder, class Likelihood>
 std::string architecture(const VariationalAutoencoder<Body, Decoder, Likelihood>& model);
+
+template <class Encoder, class Decoder, class Head, class Loss, class HeadKind>
+std::string architecture(const SupervisedAutoencoder<Encoder, Decoder, Head, Loss, HeadKind>& model);
 
 /// Writes model's parameters to `path`, replacing any file there (see the layout above).
 /// Model: a model with `Scalar` (float or double), `parameters()` and an architecture().

@@ -378,6 +378,14 @@ std::string architecture(const FeedForward<Network, Loss>& model) {
          ", weight_decay=" + latent::detail::number_text(model.options().weight_decay) + ")";
 }
 
+template <class Encoder, class Decoder, class Head, class Loss, class HeadKind>
+std::string architecture(const SupervisedAutoencoder<Encoder, Decoder, Head, Loss, HeadKind>& model) {
+  return "SupervisedAutoencoder(encoder=" + detail::describe_network(model.encoder()) +
+         ", decoder=" + detail::describe_network(model.decoder()) +
+         ", head=" + detail::describe_network(model.head()) + ", loss=" + Loss::name +
+         ", head_kind=" + HeadKind::name + ", " + model.options().describe() + ")";
+}
+
 template <class Body, class Decoder, class Likelihood>
 std::string architecture(const VariationalAutoencoder<Body, Decoder, Likelihood>& model) {
   // The two heads are Dense<Identity>(body output -> latent size): the body and the latent

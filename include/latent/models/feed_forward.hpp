@@ -51,7 +51,7 @@ class FeedForward {
   /// A network whose parameters start at `parameters` (laid out as the network places its
   /// layers, one after another from offset 0), for a network assembled from trained parts:
   /// see with_head (models/transfer.hpp). Throws std::invalid_argument if the size differs.
-  static FeedForward from_parameters(Network network, const Vector<S>& parameters,
+  static FeedForward from_parameters(Network network, const Eigen::Ref<const Vector<S>>& parameters,
                                      FeedForwardOptions options = {}) {
     FeedForward model(std::move(network), options, Unset{});
     if (parameters.size() != model.parameter_count())

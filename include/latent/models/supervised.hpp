@@ -22,21 +22,68 @@ namespace latent {
 /// The label of a sample whose class is not known: it counts in the reconstruction term only.
 inline constexpr int unlabelled = -1;
 
-/// How the head of a SupervisedAutoencoder reads its labels (a policy of kind
-/// classifier_loss_kind):
-/// - Classes: one logit per class, softmax cross-entropy, labels in [0, head outputs);
-/// - BinaryLabel: one logit, sigmoid cross-entropy, labels 0 or 1.
+/// How the head of a SupervisedAutoencoder reads its labels: a policy of kind
+/// classifier_loss_kind. Contract (S the scalar; logits and labels of the m labelled samples
+/// of a batch, m >= 1; the head ends in an Identity layer, so its outputs are logits):
+/// - `name`; `check_head(outputs, who)` throws std::invalid_argument for a head it cannot
+///   read; `valid(label, outputs)` says whether a label is one of its classes;
+/// - `value<S>(logits, labels, scratch)` returns the mean loss over the m samples;
+/// - `value_and_gradient<S>(logits, labels, dlogits, scratch)` also writes dL/dlogits.
+/// `scratch` is a workspace the policy may use, already sized for one row of the batch's
+/// columns, so that a steady-state step allocates nothing.
+///
+/// Classes: one logit per class, softmax cross-entropy, labels in [0, outputs), outputs >= 2.
 struct Classes {
   static constexpr const char* name = "Classes";
   using kind = classifier_loss_kind;
-  using Loss = SoftmaxCrossEntropy;
+
+  static void check_head(Index outputs, const std::string& who) {
+    if (outputs < 2)
+      throw std::invalid_argument(who + ": a Classes head needs one logit per class, at least 2, "
+                                  "but gives " + std::to_string(outputs) + " (BinaryLabel takes one)");
+  }
   static bool valid(int label, Index outputs) { return label >= 0 && label < outputs; }
+  template <class S>
+  static S value(const ConstMatrixRef<S>& logits, const LabelsRef& labels, detail::Workspace<S>&) {
+    return SoftmaxCrossEntropy::value(logits, labels);
+  }
+  template <class S>
+  static S value_and_gradient(const ConstMatrixRef<S>& logits, const LabelsRef& labels,
+                              MatrixMap<S> dlogits, detail::Workspace<S>&) {
+    return SoftmaxCrossEntropy::value_and_gradient<S>(Identity{}, logits, logits, labels, dlogits);
+  }
 };
+
+/// BinaryLabel: one logit, sigmoid cross-entropy, labels 0 or 1.
 struct BinaryLabel {
   static constexpr const char* name = "BinaryLabel";
   using kind = classifier_loss_kind;
-  using Loss = SigmoidCrossEntropy;
+
+  static void check_head(Index outputs, const std::string& who) {
+    if (outputs != 1)
+      throw std::invalid_argument(who + ": a BinaryLabel head gives one logit, not " +
+                                  std::to_string(outputs));
+  }
   static bool valid(int label, Index) { return label == 0 || label == 1; }
+  template <class S>
+  static S value(const ConstMatrixRef<S>& logits, const LabelsRef& labels,
+                 detail::Workspace<S>& scratch) {
+    return SigmoidCrossEntropy::value(logits, targets(labels, scratch));
+  }
+  template <class S>
+  static S value_and_gradient(const ConstMatrixRef<S>& logits, const LabelsRef& labels,
+                              MatrixMap<S> dlogits, detail::Workspace<S>& scratch) {
+    return SigmoidCrossEntropy::value_and_gradient<S>(Identity{}, logits, logits,
+                                                      targets(labels, scratch), dlogits);
+  }
+
+ private:
+  template <class S>
+  static MatrixMap<S> targets(const LabelsRef& labels, detail::Workspace<S>& scratch) {
+    MatrixMap<S> t = scratch.view(1, labels.cols());
+    t = labels.template cast<S>();
+    return t;
+  }
 };
 
 /// Options of SupervisedAutoencoder.
@@ -60,21 +107,30 @@ struct SupervisedOptions {
 };
 
 /// One encoder feeding a decoder and a classifier head, trained on a weighted sum of the two
-/// tasks (multitask, semi-supervised):
+/// tasks (a supervised autoencoder: Le, Patterson and White, NeurIPS 2018):
 ///   alpha * Loss(decoder(code), x) + (1 - alpha) * HeadLoss(head(code), label)
 ///   + (weight_decay / 2) sum w^2,                                    code = encoder(x),
 /// each term the mean over its samples: the reconstruction over every sample of the batch,
 /// the classification over the labelled ones (0 when a batch has none). A sample labelled
 /// `unlabelled` (-1) still trains the encoder through its reconstruction: unlabelled data
-/// shapes the code the classifier reads.
+/// shapes the code the classifier reads. (So a batch's classification term weighs each of its
+/// m labelled samples by 1/m: with few labels per batch, training weighs them more than
+/// loss(X, labels), the mean over all labelled samples at once, which Validation reports.)
 ///
+/// Reconstruction losses are sums over the input (about 60 nats an MNIST image with
+/// cross-entropy), classification one cross-entropy per sample: pick alpha so that the two
+/// terms are of one size (0.01 on MNIST), not 0.5 by habit.
+///
+/// Right:
 ///   SupervisedAutoencoder model(Sequential{Dense<float, ReLU>(784, 256), Dense<float>(256, 32)},
 ///                               Sequential{Dense<float, ReLU>(32, 256),
 ///                                          Dense<float, Sigmoid>(256, 784)},
 ///                               Sequential{Dense<float>(32, 10)}, rng, BinaryCrossEntropy{},
-///                               SupervisedOptions{0.5});
-///   fit(model, adam, images, labels, options, rng);  // labels: -1 where unknown
+///                               SupervisedOptions{0.01});
+///   fit(model, adam, images, labels, options, rng);      // labels: latent::unlabelled where unknown
 ///   Matrix<float> logits = model.predict(test_images);  // 10 x n
+/// Wrong: a head ending in Softmax or Sigmoid layers; the head gives logits (Identity last),
+/// its policy applies the link inside the loss.
 ///
 /// Policies after the engine, in any order: the reconstruction loss (MeanSquaredError by
 /// default, BinaryCrossEntropy, SigmoidCrossEntropy), the head's Classes (default) or
@@ -96,8 +152,12 @@ class SupervisedAutoencoder {
   static_assert(std::is_same_v<typename Loss::template target_type<S>, Matrix<S>>,
                 "latent::SupervisedAutoencoder: Loss must compare outputs with real-valued targets "
                 "(MeanSquaredError, BinaryCrossEntropy or SigmoidCrossEntropy)");
-  static_assert(std::is_same_v<typename HeadKind::kind, classifier_loss_kind>,
-                "latent::SupervisedAutoencoder: HeadKind must be Classes or BinaryLabel");
+  static_assert(detail::is_kind<HeadKind, classifier_loss_kind>::value,
+                "latent::SupervisedAutoencoder: HeadKind must be a classifier_loss_kind policy "
+                "(Classes or BinaryLabel)");
+  static_assert(std::is_same_v<typename Head::Last::Activation, Identity>,
+                "latent::SupervisedAutoencoder: the head must end in an Identity layer: its "
+                "outputs are logits");
 
   /// In: encoder, decoder, head (code -> logits); rng draws the initial parameters; then, in
   /// any order and each at most once, the loss, Classes or BinaryLabel, and SupervisedOptions.
@@ -115,21 +175,21 @@ class SupervisedAutoencoder {
     static_assert(((detail::count_of<Policies, Policies...> == 1) && ...),
                   "latent::SupervisedAutoencoder: each policy may be given once");
     options_.check();
-    const auto mismatch = [](const std::string& what, Index gives, Index takes) {
-      return std::invalid_argument("latent::SupervisedAutoencoder: " + what + " (" +
-                                   std::to_string(gives) + " against " + std::to_string(takes) + ")");
+    const std::string who = "latent::SupervisedAutoencoder";
+    const auto refuse = [&](const std::string& part, Index takes, const std::string& what, Index has) {
+      throw std::invalid_argument(who + ": " + part + std::to_string(takes) + " but " + what +
+                                  std::to_string(has));
     };
     if (decoder_.input_size() != encoder_.output_size())
-      throw mismatch("the decoder does not take the encoder's code", encoder_.output_size(),
-                     decoder_.input_size());
+      refuse("the decoder takes codes of ", decoder_.input_size(), "the encoder gives ",
+             encoder_.output_size());
     if (decoder_.output_size() != encoder_.input_size())
-      throw mismatch("the decoder does not give back the encoder's input", decoder_.output_size(),
-                     encoder_.input_size());
+      refuse("the decoder gives ", decoder_.output_size(), "the encoder takes ",
+             encoder_.input_size());
     if (head_.input_size() != encoder_.output_size())
-      throw mismatch("the head does not take the encoder's code", encoder_.output_size(),
-                     head_.input_size());
-    if (std::is_same_v<HeadKind, BinaryLabel> && head_.output_size() != 1)
-      throw mismatch("a BinaryLabel head gives one logit", head_.output_size(), 1);
+      refuse("the head takes codes of ", head_.input_size(), "the encoder gives ",
+             encoder_.output_size());
+    HeadKind::check_head(head_.output_size(), who);
     const Index size = head_.place(decoder_.place(encoder_.place(0)));
     std::vector<Segment> weights;
     encoder_.weights(weights);
@@ -143,7 +203,6 @@ class SupervisedAutoencoder {
 
   Index input_size() const { return encoder_.input_size(); }
   Index code_size() const { return encoder_.output_size(); }
-  Index classes() const { return std::is_same_v<HeadKind, BinaryLabel> ? 2 : head_.output_size(); }
   Index parameter_count() const { return arena_.size(); }
   const SupervisedOptions& options() const noexcept { return options_; }
   Vector<S>& parameters() noexcept { return arena_.values(); }
@@ -183,13 +242,13 @@ class SupervisedAutoencoder {
     for (Index j = 0; j < n; ++j)
       if (labels(j) != unlabelled && !HeadKind::valid(labels(j), head_.output_size()))
         throw std::invalid_argument(std::string(who) + ": label " + std::to_string(labels(j)) +
-                                    " of sample " + std::to_string(j) + " is neither " +
-                                    "latent::unlabelled (-1) nor a class of the " +
+                                    " of sample " + std::to_string(j) +
+                                    " is neither latent::unlabelled (-1) nor a class of the " +
                                     HeadKind::name + " head");
   }
 
-  /// The objective on (X, labels) without weight decay, as train_batch weighs it but over all
-  /// of X at once: what Validation reports.
+  /// alpha * (mean reconstruction loss over X) + (1 - alpha) * (mean classification loss over
+  /// the labelled samples of X), without weight decay: what Validation reports.
   S loss(const ConstMatrixRef<S>& X, const LabelsRef& labels) {
     detail::check_data(X, input_size(), "latent::SupervisedAutoencoder::loss");
     check_targets(labels, X.cols(), "latent::SupervisedAutoencoder::loss");
@@ -202,16 +261,17 @@ class SupervisedAutoencoder {
                             decoder_.last().activation(), decoder_.last().preactivation(), output,
                             X.middleCols(start, count))) *
                         static_cast<double>(count);
-      const Index m = gather_labelled(codes, labels.segment(start, count));
+      const Index m = gather_labelled(head_.forward(values(), codes), labels.segment(start, count));
       if (m == 0) return;
-      const ConstMatrixMap<S> logits = head_.forward(values(), labelled_codes_.last());
-      classification += static_cast<double>(head_loss_value(logits, m)) * static_cast<double>(m);
+      classification += static_cast<double>(HeadKind::template value<S>(
+                            labelled_logits_.last(), labelled_labels_.head(m), scratch_)) *
+                        static_cast<double>(m);
       labelled += m;
     });
     const double alpha = options_.alpha;
+    const double mean_classification = labelled > 0 ? classification / static_cast<double>(labelled) : 0.0;
     return static_cast<S>(alpha * reconstruction / static_cast<double>(X.cols()) +
-                          (labelled > 0 ? (1.0 - alpha) * classification / static_cast<double>(labelled)
-                                        : 0.0));
+                          (1.0 - alpha) * mean_classification);
   }
 
   /// One step's work: the objective on the batch (X, labels) and its gradient in gradients(),
@@ -226,26 +286,38 @@ class SupervisedAutoencoder {
     arena_.gradients().setZero();
     S* gradients = arena_.gradients().data();
     const S alpha = static_cast<S>(options_.alpha);
-
     const ConstMatrixMap<S> codes = encoder_.forward(values(), X);
-    const ConstMatrixMap<S> output = decoder_.forward(values(), codes);
-    MatrixMap<S> dZ = output_gradient_.view(output.rows(), output.cols());
-    const S reconstruction = Loss::template value_and_gradient<S>(
-        decoder_.last().activation(), decoder_.last().preactivation(), output, X, dZ);
-    dZ *= alpha;
-    MatrixMap<S> dcodes = code_gradient_.view(codes.rows(), codes.cols());
-    dcodes = decoder_.backward_preactivation(values(), gradients, codes, dZ, true);
+    MatrixMap<S> dcodes = code_gradient_.view(codes.rows(), codes.cols());  // dL/dcode
 
+    S reconstruction(0);
+    if (alpha > S(0)) {
+      const ConstMatrixMap<S> output = decoder_.forward(values(), codes);
+      MatrixMap<S> dZ = output_gradient_.view(output.rows(), output.cols());
+      reconstruction = Loss::template value_and_gradient<S>(
+          decoder_.last().activation(), decoder_.last().preactivation(), output, X, dZ);
+      dZ *= alpha;
+      dcodes = decoder_.backward_preactivation(values(), gradients, codes, dZ, true);
+    } else {
+      dcodes.setZero();
+    }
+
+    // The head runs on the whole batch, so its workspaces have the batch's size whatever the
+    // number m of labels in it; the loss reads the m labelled columns, and the head's gradient
+    // is zero in the others.
     S classification(0);
-    const Index m = alpha < S(1) ? gather_labelled(codes, labels) : 0;
-    if (m > 0) {
-      const ConstMatrixMap<S> logits = head_.forward(values(), labelled_codes_.last());
-      MatrixMap<S> dlogits = head_gradient_.view(logits.rows(), m);
-      classification = head_loss_and_gradient(logits, m, dlogits);
-      dlogits *= S(1) - alpha;
-      const ConstMatrixMap<S> dlabelled = head_.backward_preactivation(
-          values(), gradients, labelled_codes_.last(), dlogits, true);
-      for (Index k = 0; k < m; ++k) dcodes.col(labelled_columns_[static_cast<std::size_t>(k)]) += dlabelled.col(k);
+    if (alpha < S(1)) {
+      const ConstMatrixMap<S> logits = head_.forward(values(), codes);
+      const Index m = gather_labelled(logits, labels);
+      if (m > 0) {
+        MatrixMap<S> dlabelled = labelled_gradient_.view(logits.rows(), m);
+        classification = HeadKind::template value_and_gradient<S>(
+            labelled_logits_.last(), labelled_labels_.head(m), dlabelled, scratch_);
+        MatrixMap<S> dlogits = head_gradient_.view(logits.rows(), logits.cols());
+        dlogits.setZero();
+        for (Index k = 0; k < m; ++k)
+          dlogits.col(labelled_columns_[static_cast<std::size_t>(k)]) = (S(1) - alpha) * dlabelled.col(k);
+        dcodes += head_.backward_preactivation(values(), gradients, codes, dlogits, true);
+      }
     }
     encoder_.backward(values(), gradients, X, dcodes, false);
 
@@ -268,51 +340,26 @@ class SupervisedAutoencoder {
     return out;
   }
 
-  // Copies the codes of the labelled samples into labelled_codes_, their labels into
+  // Copies the logits of the labelled samples into labelled_logits_, their labels into
   // labelled_labels_ and their columns into labelled_columns_; returns how many there are.
-  // Buffers only grow: a steady-state step allocates nothing.
-  Index gather_labelled(const ConstMatrixRef<S>& codes, const LabelsRef& labels) {
+  // Buffers are sized by the batch, not by m, so a steady-state step allocates nothing.
+  Index gather_labelled(const ConstMatrixRef<S>& logits, const LabelsRef& labels) {
+    const Index n = labels.cols();
+    if (labelled_labels_.size() < n) labelled_labels_.resize(n);
+    if (labelled_columns_.size() < static_cast<std::size_t>(n)) labelled_columns_.resize(static_cast<std::size_t>(n));
+    labelled_logits_.view(logits.rows(), n);
+    labelled_gradient_.view(logits.rows(), n);
+    scratch_.view(1, n);
     Index m = 0;
-    for (Index j = 0; j < labels.cols(); ++j) m += labels(j) != unlabelled;
-    if (labelled_labels_.size() < m) labelled_labels_.resize(labels.cols());
-    if (labelled_columns_.size() < static_cast<std::size_t>(m)) labelled_columns_.resize(static_cast<std::size_t>(labels.cols()));
-    MatrixMap<S> chosen = labelled_codes_.view(codes.rows(), m);
-    Index k = 0;
-    for (Index j = 0; j < labels.cols(); ++j) {
+    for (Index j = 0; j < n; ++j) {
       if (labels(j) == unlabelled) continue;
-      chosen.col(k) = codes.col(j);
-      labelled_labels_(k) = labels(j);
-      labelled_columns_[static_cast<std::size_t>(k)] = j;
-      ++k;
+      labelled_labels_(m) = labels(j);
+      labelled_columns_[static_cast<std::size_t>(m)] = j;
+      ++m;
     }
+    MatrixMap<S> chosen = labelled_logits_.view(logits.rows(), m);
+    for (Index k = 0; k < m; ++k) chosen.col(k) = logits.col(labelled_columns_[static_cast<std::size_t>(k)]);
     return m;
-  }
-
-  // The head's loss on the m gathered samples, and dL/d(its pre-activation) into dlogits.
-  S head_loss_and_gradient(const ConstMatrixMap<S>& logits, Index m, MatrixMap<S> dlogits) {
-    using HeadLoss = typename HeadKind::Loss;
-    const auto& last = head_.last();
-    if constexpr (std::is_same_v<HeadKind, Classes>) {
-      return HeadLoss::template value_and_gradient<S>(last.activation(), last.preactivation(), logits,
-                                                      labelled_labels_.head(m), dlogits);
-    } else {
-      MatrixMap<S> targets = binary_targets_.view(1, m);
-      targets = labelled_labels_.head(m).template cast<S>();
-      return HeadLoss::template value_and_gradient<S>(last.activation(), last.preactivation(), logits,
-                                                      targets, dlogits);
-    }
-  }
-  S head_loss_value(const ConstMatrixMap<S>& logits, Index m) {
-    using HeadLoss = typename HeadKind::Loss;
-    const auto& last = head_.last();
-    if constexpr (std::is_same_v<HeadKind, Classes>) {
-      return HeadLoss::template value<S>(last.activation(), last.preactivation(), logits,
-                                         labelled_labels_.head(m));
-    } else {
-      MatrixMap<S> targets = binary_targets_.view(1, m);
-      targets = labelled_labels_.head(m).template cast<S>();
-      return HeadLoss::template value<S>(last.activation(), last.preactivation(), logits, targets);
-    }
   }
 
   Encoder encoder_;
@@ -320,8 +367,8 @@ class SupervisedAutoencoder {
   Head head_;
   SupervisedOptions options_;
   ParameterArena<S> arena_;
-  detail::Workspace<S> output_gradient_, code_gradient_, labelled_codes_, head_gradient_,
-      binary_targets_;
+  detail::Workspace<S> output_gradient_, code_gradient_, head_gradient_, labelled_logits_,
+      labelled_gradient_, scratch_;
   Labels labelled_labels_;
   std::vector<Index> labelled_columns_;
 };

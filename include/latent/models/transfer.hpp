@@ -28,16 +28,16 @@ namespace latent {
 /// buffer (Autoencoder, SupervisedAutoencoder); the new network's parameters are copies, so
 /// training it leaves `model` and `head` as they were. Throws std::invalid_argument, naming
 /// both layers, if the head does not take the encoder's code.
-template <class Model, class Head, class Loss>
-auto with_head(const Model& model, const FeedForward<Head, Loss>& head) {
+template <class Model, class HeadNetwork, class Loss>
+auto with_head(const Model& model, const FeedForward<HeadNetwork, Loss>& head) {
   const auto& encoder = model.encoder();
   auto network = concatenate(encoder, head.network());
   using S = typename Model::Scalar;
   const Index encoder_size = encoder.parameter_count();
-  if (encoder_size > model.parameters().size())
-    throw std::invalid_argument("latent::with_head: the model's encoder has " +
-                                std::to_string(encoder_size) + " parameters but the model only " +
-                                std::to_string(model.parameters().size()));
+  if (encoder.first().offset() != 0)
+    throw std::invalid_argument("latent::with_head: the model's encoder does not come first in "
+                                "its parameters (it starts at " +
+                                std::to_string(encoder.first().offset()) + ")");
   Vector<S> parameters(encoder_size + head.parameter_count());
   parameters << model.parameters().head(encoder_size), head.parameters();
   return FeedForward<decltype(network), Loss>::from_parameters(std::move(network), parameters,
