@@ -59,6 +59,39 @@ TEST_CASE("Reconstruction error separates points off the normal subspace: PCA an
   CHECK(auc > 0.99);
 }
 
+namespace {
+// A stand-in model whose reconstruction of every sample is the same column r.
+struct Constant {
+  Matrix<double> r;
+  Matrix<double> reconstruct(const ConstMatrixRef<double>& X) const { return r.replicate(1, X.cols()); }
+};
+}  // namespace
+
+TEST_CASE("reconstruction_cross_entropy sums each sample's binary cross-entropy", "[anomaly]") {
+  Constant model{(Matrix<double>(3, 1) << 0.9, 0.2, 0.5).finished()};
+  Matrix<double> X(3, 2);
+  X << 1.0, 0.0,
+       0.0, 1.0,
+       0.5, 0.0;
+  const Eigen::RowVectorXd scores = reconstruction_cross_entropy(model)(X);
+  REQUIRE(scores.size() == 2);
+  // -[log 0.9 + log 0.8 + 0.5 log 0.5 + 0.5 log 0.5] and -[log 0.1 + log 0.2 + log 0.5].
+  CHECK_THAT(scores(0), Catch::Matchers::WithinRel(-(std::log(0.9) + std::log(0.8) + std::log(0.5)), 1e-12));
+  CHECK_THAT(scores(1), Catch::Matchers::WithinRel(-(std::log(0.1) + std::log(0.2) + std::log(0.5)), 1e-12));
+
+  SECTION("a reconstruction of exactly 0 or 1 costs 100 nats, not infinity") {
+    Constant certain{(Matrix<double>(3, 1) << 1.0, 0.0, 0.5).finished()};
+    const Eigen::RowVectorXd wrong = reconstruction_cross_entropy(certain)(X);
+    CHECK_THAT(wrong(1), Catch::Matchers::WithinRel(200.0 - std::log(0.5), 1e-12));
+  }
+  SECTION("data outside [0, 1] is refused") {
+    X(2, 1) = 1.5;
+    CHECK_THROWS_WITH(reconstruction_cross_entropy(model)(X),
+                      Catch::Matchers::Contains("latent::reconstruction_cross_entropy") &&
+                          Catch::Matchers::Contains("[0, 1]"));
+  }
+}
+
 TEST_CASE("fit puts the threshold at a quantile of normal scores", "[anomaly]") {
   Pca<double> pca(2);
   pca.fit(normal_points(500, 10));

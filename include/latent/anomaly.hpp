@@ -14,6 +14,7 @@
 
 #include "latent/core/types.hpp"
 #include "latent/detail/checks.hpp"
+#include "latent/losses.hpp"
 
 namespace latent {
 
@@ -32,6 +33,32 @@ auto reconstruction_error(Model& model) {
       const auto block = data.middleCols(start, count);
       errors.segment(start, count) =
           (model.reconstruct(block) - block).colwise().squaredNorm().template cast<double>();
+    });
+    return errors;
+  };
+}
+
+/// -sum_i [x_i log r_i + (1 - x_i) log(1 - r_i)] for each sample x and its reconstruction r,
+/// each log clamped at -100 as BinaryCrossEntropy does: the error a model trained with
+/// cross-entropy minimised, for data in [0, 1] and reconstructions that are probabilities (a
+/// Sigmoid output, or a VAE's Bernoulli mean). Throws std::invalid_argument for data outside
+/// [0, 1].
+template <class Model>
+auto reconstruction_cross_entropy(Model& model) {
+  return [&model](const auto& X) {
+    using S = typename std::decay_t<decltype(X)>::Scalar;
+    const ConstMatrixRef<S> data(X);
+    detail::check_probabilities(data, "latent::reconstruction_cross_entropy");
+    Eigen::RowVectorXd errors(data.cols());
+    detail::for_each_column_block(data.cols(), [&](Index start, Index count) {
+      const auto x = data.middleCols(start, count).array();
+      const Matrix<S> r = model.reconstruct(data.middleCols(start, count));
+      const S floor(-100);
+      errors.segment(start, count) =
+          -(x * r.array().log().cwiseMax(floor) + (S(1) - x) * (S(1) - r.array()).log().cwiseMax(floor))
+               .colwise()
+               .sum()
+               .template cast<double>();
     });
     return errors;
   };
