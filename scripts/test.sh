@@ -20,6 +20,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Paths inside the checkout are hashed as relative ones, so that two checkouts (a work tree
+  # and a CI clone) share cache entries.
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 fi
 
 # banner <title>: starts a phase, saying how long the previous one took.
