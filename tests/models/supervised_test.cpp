@@ -229,11 +229,11 @@ TEMPLATE_TEST_CASE("A SupervisedAutoencoder step allocates nothing after warm-up
     model.train_batch(X, labels, rng);
     adam.step(model.parameters(), model.gradients());
   }
+  const Labels all_labelled = Labels::Zero(8);
   latent::testing::NoAllocationScope scope;
   model.train_batch(X, labels, rng);
   adam.step(model.parameters(), model.gradients());
   model.train_batch(X.leftCols(5), labels.head(5), rng);  // a shorter batch, fewer labels
-  const Labels all_labelled = Labels::Zero(8);
   model.train_batch(X, all_labelled, rng);  // more labels than any batch before
   REQUIRE(scope.allocations() == 0);
 }
