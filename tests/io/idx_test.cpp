@@ -125,6 +125,31 @@ TEST_CASE("read_idx refuses a header claiming more than 2^30 elements before all
   CHECK_THAT(message_of(dir / "just-over"), Catch::Contains("claims more than"));
 }
 
+TEST_CASE("read_idx's buffer grows with the data read, not with the header's claim",
+          "[io][idx]") {
+  // Twice what it holds, from 64 KiB, up to the claim: a file holding D bytes of elements never
+  // costs a block over max(2 D, 64 KiB), whatever its header says. The fuzz target
+  // tests/fuzz/idx_fuzz.cpp checks the allocations themselves.
+  using latent::io::detail::idx_buffer_size;
+  const std::uint64_t claim = latent::io::max_idx_elements;
+  CHECK(idx_buffer_size(0, claim) == std::size_t{64} << 10);
+  CHECK(idx_buffer_size(0, 12) == 12);
+  for (std::size_t have = std::size_t{64} << 10; have < claim; have *= 2)
+    CHECK(idx_buffer_size(have, claim) == 2 * have);
+  CHECK(idx_buffer_size(700000, 1000000) == 1000000);
+
+  // Through several growth steps: a gzip file claiming 2^30 elements that holds 300000 is
+  // refused as truncated; one holding what it claims is read with no spare capacity.
+  latent::testing::TempDir dir;
+  const Bytes elements(300000, 7);
+  write_gzip(dir / "claims-more.gz", idx_bytes({1u << 10, 1u << 10, 1u << 10}, elements));
+  CHECK_THAT(message_of(dir / "claims-more.gz"), Catch::Contains("truncated"));
+  write_gzip(dir / "exact.gz", idx_bytes({300000}, elements));
+  const latent::io::IdxFile exact = read_idx(dir / "exact.gz");
+  CHECK(exact.bytes == elements);
+  CHECK(exact.bytes.capacity() == exact.bytes.size());
+}
+
 TEST_CASE("read_idx refuses a file cut at any byte, plain or compressed", "[io][idx]") {
   latent::testing::TempDir dir;
   const Bytes file = idx_bytes({2, 2, 3}, kPixels);

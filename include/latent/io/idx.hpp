@@ -76,6 +76,13 @@ class GzipReader {
   std::unique_ptr<gzFile_s, int (*)(gzFile)> file_;
 };
 
+/// The size read_idx's element buffer grows to once it holds `have` of the `count` elements
+/// the header claims: twice `have`, at least 64 KiB, at most `count`.
+inline std::size_t idx_buffer_size(std::size_t have, std::uint64_t count) {
+  constexpr std::size_t first = std::size_t{64} << 10;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(count, std::max(first, 2 * have)));
+}
+
 }  // namespace detail
 
 /// Reads an IDX file of unsigned bytes (type 0x08), plain or gzip-compressed. Checks the magic
@@ -109,13 +116,15 @@ inline IdxFile read_idx(const std::filesystem::path& path) {
       in.fail("the header claims more than " + std::to_string(max_idx_elements) + " elements");
     file.dimensions.push_back(static_cast<Index>(size));
   }
-  // The buffer grows with the data actually read: a short file claiming a large size costs
-  // a chunk, not the claim.
-  constexpr std::size_t chunk = std::size_t{16} << 20;
+  // The buffer grows with the data actually read, doubling: a file claiming more than it holds
+  // costs at most twice what it holds (or 64 KiB), never the claim; a valid file costs about
+  // one extra copy of itself.
   while (file.bytes.size() < count) {
     const std::size_t start = file.bytes.size();
-    file.bytes.resize(std::min<std::size_t>(count, start + chunk));
-    in.read(file.bytes.data() + start, file.bytes.size() - start, "elements");
+    const std::size_t grown = detail::idx_buffer_size(start, count);
+    file.bytes.reserve(grown);  // first: resize alone may allocate twice the old size
+    file.bytes.resize(grown);
+    in.read(file.bytes.data() + start, grown - start, "elements");
   }
   if (!in.at_end()) in.fail("longer than its header says (trailing data)");
   return file;
