@@ -19,7 +19,10 @@
 namespace latent {
 
 // ---- Scores: one per column of X, higher = more anomalous --------------------------------------
-// Each keeps a reference to its model (and engine), which must outlive it.
+// Each keeps a reference to its model (and engine), which must outlive it. Made from a const
+// model (std::as_const(model)), reconstruction_error and reconstruction_cross_entropy run its
+// const reconstruct, so one score may run in several threads at once; the VAE scores draw from
+// the engine and run through the model's workspace: one thread at a time.
 
 /// ||x - reconstruct(x)||^2 for each sample x, for any model with reconstruct(X): an
 /// Autoencoder, a VariationalAutoencoder (from the mean code) or Pca (the linear baseline).

@@ -15,8 +15,8 @@
 #include "support/gradient_check.hpp"
 
 // Dense against the layer contract written on it: the forward pass read by hand from the
-// arena, every gradient against central differences, accumulation, initialisation, and a
-// steady-state step that allocates nothing.
+// arena, const inference against it, every gradient against central differences,
+// accumulation, initialisation, and a steady-state step that allocates nothing.
 
 namespace {
 
@@ -78,6 +78,15 @@ void check_matrix(const A& actual, const B& expected, double eps, double tiny) {
     }
 }
 
+/// The const path against the workspace path: equal but for a few roundings (their GEMMs may
+/// block a product differently once a workspace has held a larger batch).
+template <class S>
+bool same_up_to_rounding(const Matrix<S>& actual, const Matrix<S>& expected) {
+  const S tolerance = 8 * std::numeric_limits<S>::epsilon();
+  return actual.rows() == expected.rows() && actual.cols() == expected.cols() &&
+         ((actual - expected).array().abs() <= tolerance * expected.array().abs().max(S(1))).all();
+}
+
 /// An arena of `size` with random parameters in [-1, 1]: the bias is not zero, so a bias that
 /// is ignored shows.
 Eigen::VectorXd random_arena(Index size, std::uint64_t seed) {
@@ -123,6 +132,37 @@ TEMPLATE_TEST_CASE("Dense forward is f(W X + b) read from its place in the arena
     check_matrix(Y, Z, eps, 1e-6);
     check_matrix(linear.output(), Z, eps, 1e-6);
   }
+}
+
+TEMPLATE_TEST_CASE("Dense infer gives forward's output in caller storage and leaves the layer alone",
+                   "[dense]", float, double) {
+  using S = TestType;
+  // Small products take Eigen's coefficient path, one column its matrix-vector path, the
+  // larger ones its blocked GEMM.
+  const Shape shape = GENERATE(Shape{3, 2, 4}, Shape{5, 4, 1}, Shape{40, 30, 70});
+  CAPTURE(shape.inputs, shape.outputs, shape.n);
+  latent::Dense<S, latent::Tanh> layer(shape.inputs, shape.outputs);
+  latent::Dense<S, latent::Identity> linear(shape.inputs, shape.outputs);
+  layer.place(3);
+  linear.place(3);
+  const Matrix<S> arena = uniform_matrix<S>(3 + layer.parameter_count(), 1, 21);
+  const Matrix<S> X = uniform_matrix<S>(shape.inputs, shape.n, 22);
+  const Matrix<S> other = uniform_matrix<S>(shape.inputs, 2 * shape.n, 23);
+
+  const Matrix<S> A = layer.forward(arena.data(), X);
+  const Matrix<S> Z = layer.preactivation();
+  Matrix<S> out(1, 1);  // of another shape: infer resizes it
+  const latent::Dense<S, latent::Tanh>& shared = layer;
+  shared.infer(arena.data(), X, out);
+  CHECK(same_up_to_rounding(out, A));
+  linear.infer(arena.data(), X, out);  // the same parameters without the activation
+  CHECK(same_up_to_rounding(out, Z));
+
+  // The workspace still holds the last forward's results.
+  shared.infer(arena.data(), other, out);
+  CHECK(out.cols() == 2 * shape.n);
+  CHECK(Matrix<S>(layer.output()) == A);
+  CHECK(Matrix<S>(layer.preactivation()) == Z);
 }
 
 TEMPLATE_TEST_CASE("Dense backward matches central differences of sum(C .* A)", "[dense]",

@@ -3,6 +3,7 @@
 #include <latent/layers/dense.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <type_traits>
@@ -14,7 +15,8 @@
 #include "support/gradient_check.hpp"
 
 // Sequential chains layers: the gradient of the whole chain against central differences, the
-// checks between neighbours, placement in the arena, and copies that share nothing.
+// checks between neighbours, placement in the arena, copies that share nothing, and const
+// inference that agrees with forward without touching the workspaces.
 
 namespace {
 
@@ -36,6 +38,15 @@ auto three_layers() {
                             Dense<S, latent::Sigmoid>>(
       Dense<S, latent::Tanh>(4, 5), Dense<S, latent::LeakyReLU>(5, 3, latent::LeakyReLU(0.1)),
       Dense<S, latent::Sigmoid>(3, 2));
+}
+
+/// The const path against the workspace path: equal but for a few roundings (their GEMMs may
+/// block a product differently once a workspace has held a larger batch).
+template <class S>
+bool same_up_to_rounding(const Matrix<S>& actual, const Matrix<S>& expected) {
+  const S tolerance = 8 * std::numeric_limits<S>::epsilon();
+  return actual.rows() == expected.rows() && actual.cols() == expected.cols() &&
+         ((actual - expected).array().abs() <= tolerance * expected.array().abs().max(S(1))).all();
 }
 
 }  // namespace
@@ -139,6 +150,34 @@ TEMPLATE_TEST_CASE("Sequential forward refuses an input with the wrong number of
   CHECK_THROWS_AS(chain.forward(arena.data(), X), std::invalid_argument);
   CHECK_THROWS_WITH(chain.forward(arena.data(), X),
                     Contains(std::to_string(rows) + " rows") && Contains("takes 4"));
+}
+
+TEMPLATE_TEST_CASE("Sequential infer gives forward's output through buffers of its own, at any depth",
+                   "[sequential]", float, double) {
+  using S = TestType;
+  const Matrix<S> arena = uniform_matrix<S>(60, 1, 31);
+  const Matrix<S> X = uniform_matrix<S>(4, 9, 32);
+  const Matrix<S> other = uniform_matrix<S>(4, 5, 33);
+  // Depth 1, 2 and 3: the layers alternate between the caller's matrix and a spare one, so
+  // the parity of the depth decides which the first layer writes.
+  const auto check = [&](auto chain) {
+    const Matrix<S> expected = chain.forward(arena.data(), X);
+    const auto& shared = chain;
+    Matrix<S> out;
+    shared.infer(arena.data(), X, out);
+    CHECK(same_up_to_rounding(out, expected));
+    shared.infer(arena.data(), other, out);
+    CHECK(out.cols() == 5);
+    CHECK(Matrix<S>(chain.output()) == expected);  // the workspaces hold the last forward's
+  };
+  check(latent::Sequential{Dense<S, latent::Tanh>(4, 3)});
+  check(latent::Sequential{Dense<S, latent::Tanh>(4, 5), Dense<S, latent::Sigmoid>(5, 2)});
+  check(three_layers<S>());
+
+  const auto chain = three_layers<S>();
+  Matrix<S> out;
+  CHECK_THROWS_WITH(chain.infer(arena.data(), other.topRows(3), out),
+                    Contains("latent::Sequential::infer: input has 3 rows") && Contains("takes 4"));
 }
 
 TEST_CASE("Sequential counts its parameters and places its layers one after another",

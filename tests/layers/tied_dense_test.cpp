@@ -3,8 +3,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -21,8 +23,8 @@
 
 // TiedDense and tied_decoder: the decoder uses the encoder's weights transposed with biases of
 // its own, the shared matrix's gradient is the sum of its two uses (against central
-// differences and against an untied model holding the transpose), it is decayed once, and an
-// Autoencoder refuses ties that are not its encoder's.
+// differences and against an untied model holding the transpose), it is decayed once, an
+// Autoencoder refuses ties that are not its encoder's, and const inference agrees with forward.
 
 namespace {
 
@@ -56,6 +58,15 @@ void check_close(const A& actual, const B& expected, double eps, double tiny) {
 template <class S>
 double tolerance() {
   return std::is_same_v<S, float> ? 1e-5 : 1e-12;
+}
+
+/// The const path against the workspace path: equal but for a few roundings (their GEMMs may
+/// block a product differently once a workspace has held a larger batch).
+template <class S>
+bool same_up_to_rounding(const Matrix<S>& actual, const Matrix<S>& expected) {
+  const S tolerance = 8 * std::numeric_limits<S>::epsilon();
+  return actual.rows() == expected.rows() && actual.cols() == expected.cols() &&
+         ((actual - expected).array().abs() <= tolerance * expected.array().abs().max(S(1))).all();
 }
 
 /// Relative error between train_batch's gradient and central differences of its objective.
@@ -112,6 +123,14 @@ TEMPLATE_TEST_CASE("TiedDense computes f(W^T x + c) from its source's weight and
     expected = (S(1) / (S(1) + (-expected.array()).exp())).matrix();
     const Matrix<S> A = tied.forward(arena.data(), X);
     check_close(A, expected, tolerance<S>(), tolerance<S>());
+  }
+  SECTION("infer gives forward's result in caller storage") {
+    arena.tail(5) = uniform_matrix<S>(5, 1, 8);
+    const Matrix<S> X = uniform_matrix<S>(3, 4, 9);
+    const Matrix<S> A = tied.forward(arena.data(), X);
+    Matrix<S> out;
+    std::as_const(tied).infer(arena.data(), X, out);
+    CHECK(same_up_to_rounding(out, A));
   }
   SECTION("ties name the source's weight range and weights() is empty") {
     std::vector<latent::Segment> ties, weights;
@@ -391,6 +410,19 @@ TEST_CASE("An Autoencoder refuses ties that are not its encoder's weight matrice
     REQUIRE(decoder.output_size() == 6);
     CHECK_THROWS_AS(latent::Autoencoder(encoder, decoder, rng), std::invalid_argument);
   }
+}
+
+TEMPLATE_TEST_CASE("A const tied autoencoder encodes and reconstructs as the workspace path does",
+                   "[tied]", float, double) {
+  using S = TestType;
+  latent::Rng rng(4);
+  const latent::Sequential encoder{latent::Dense<S, latent::ReLU>(30, 12),
+                                   latent::Dense<S, latent::Tanh>(12, 4)};
+  latent::Autoencoder model(encoder, latent::tied_decoder<latent::Sigmoid>(encoder), rng);
+  const auto& shared = model;
+  const Matrix<S> X = uniform_matrix<S>(30, 300, 5, 0.0, 1.0);  // two inference blocks
+  CHECK(same_up_to_rounding(shared.encode(X), model.encode(X)));
+  CHECK(same_up_to_rounding(shared.reconstruct(X), model.reconstruct(X)));
 }
 
 TEST_CASE("A tied autoencoder's steady-state step allocates nothing", "[tied]") {

@@ -71,6 +71,15 @@ void require_close(const Matrix<S>& actual, const Matrix<S>& expected) {
   REQUIRE_THAT(difference / scale, WithinAbs(0.0, tolerance<S>()));
 }
 
+// The const path against the workspace path: equal but for a few roundings (their GEMMs may
+// block a product differently once a workspace has held a larger batch).
+template <class S>
+bool same_up_to_rounding(const Matrix<S>& actual, const Matrix<S>& expected) {
+  const S tolerance = 8 * std::numeric_limits<S>::epsilon();
+  return actual.rows() == expected.rows() && actual.cols() == expected.cols() &&
+         ((actual - expected).array().abs() <= tolerance * expected.array().abs().max(S(1))).all();
+}
+
 // Relative error between train_batch's gradient and central differences of the objective that
 // train_batch returns, with respect to every parameter. Parameters are moved off their
 // initial values (biases start at 0) so that no term of the gradient is trivially zero.
@@ -247,6 +256,43 @@ TEMPLATE_TEST_CASE("Autoencoder's inference equals its column-by-column results 
     require_close(out, outputs);
     model.reconstruct(X, out);
     require_close(out, reconstructions);
+  }
+}
+
+TEMPLATE_TEST_CASE("A const Autoencoder's inference agrees with the workspace path",
+                   "[autoencoder]", float, double) {
+  using S = TestType;
+  auto model = make_model<S, latent::Sigmoid, latent::BinaryCrossEntropy>(4);
+  const auto& shared = model;
+  const auto check = [&](const Matrix<S>& X) {
+    const Matrix<S> codes = model.encode(X);
+    CHECK(same_up_to_rounding(shared.encode(X), codes));
+    CHECK(same_up_to_rounding(shared.decode(codes), model.decode(codes)));
+    CHECK(same_up_to_rounding(shared.reconstruct(X), model.reconstruct(X)));
+  };
+  // 600 columns: two full inference blocks and a ragged one.
+  const Index n = GENERATE(0, 1, 600);
+  INFO(n << " columns");
+  const Matrix<S> X = latent::testing::uniform_matrix<S>(5, n, 26, 0.0, 1.0);
+  check(X);
+
+  SECTION("after training steps on batches of another size") {
+    latent::Rng rng(5);
+    for (int step = 0; step < 3; ++step) {
+      model.train_batch(latent::testing::uniform_matrix<S>(5, 7, 27, 0.0, 1.0), rng);
+      model.parameters() -= S(0.1) * model.gradients();
+    }
+    check(X);
+  }
+  SECTION("refusing what the workspace path refuses") {
+    const Matrix<S> wrong(4, 2);
+    CHECK_THROWS_WITH(shared.encode(wrong), Contains("latent::Autoencoder::encode") &&
+                                                Contains("4 rows") && Contains("takes 5"));
+    CHECK_THROWS_WITH(shared.reconstruct(wrong), Contains("latent::Autoencoder::reconstruct"));
+    CHECK_THROWS_WITH(shared.decode(wrong), Contains("latent::Autoencoder::decode"));
+    Matrix<S> bad = Matrix<S>::Zero(5, 3);
+    bad(2, 1) = std::numeric_limits<S>::quiet_NaN();
+    CHECK_THROWS_WITH(shared.encode(bad), Contains("row 2") && Contains("column 1"));
   }
 }
 

@@ -42,6 +42,15 @@ latent::FeedForward<Network<S, OutputActivation>, Loss> make_model(
       options);
 }
 
+// The const path against the workspace path: equal but for a few roundings (their GEMMs may
+// block a product differently once a workspace has held a larger batch).
+template <class S>
+bool same_up_to_rounding(const Matrix<S>& actual, const Matrix<S>& expected) {
+  const S tolerance = 8 * std::numeric_limits<S>::epsilon();
+  return actual.rows() == expected.rows() && actual.cols() == expected.cols() &&
+         ((actual - expected).array().abs() <= tolerance * expected.array().abs().max(S(1))).all();
+}
+
 // Relative error between train_batch's gradient and central differences of its objective, with
 // respect to every parameter (moved off their initial values first: biases start at 0).
 template <class M, class Targets>
@@ -154,6 +163,19 @@ TEMPLATE_TEST_CASE("A small FeedForward classifier learns three separable classe
   REQUIRE(accuracy<TestType>(classifier.predict(X_test), labels_test) > 0.95);
   REQUIRE(history.last().train_loss < 0.1 * history.epochs.front().train_loss);
   REQUIRE(static_cast<double>(classifier.loss(X_test, labels_test)) < 0.1);
+}
+
+TEMPLATE_TEST_CASE("A const FeedForward predicts as the workspace path does", "[feed_forward]",
+                   float, double) {
+  using S = TestType;
+  auto model = make_model<S, latent::SoftmaxCrossEntropy>(9);
+  const auto& shared = model;
+  const Index n = GENERATE(0, 1, 600);  // 600: two full inference blocks and a ragged one
+  INFO(n << " columns");
+  const Matrix<S> X = latent::testing::uniform_matrix<S>(4, n, 40);
+  CHECK(same_up_to_rounding(shared.predict(X), model.predict(X)));
+  CHECK_THROWS_WITH(shared.predict(Matrix<S>::Zero(3, 2)),
+                    Contains("latent::FeedForward::predict") && Contains("3 rows"));
 }
 
 TEMPLATE_TEST_CASE("FeedForward refuses labels that are not classes of its outputs",

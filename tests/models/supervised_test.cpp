@@ -1,6 +1,7 @@
 #include <latent/models/supervised.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 
@@ -47,6 +48,15 @@ Model<S, HeadKind> make_model(std::uint64_t seed, latent::SupervisedOptions opti
   return Model<S, HeadKind>(Encoder<S>(Dense<S, Tanh>(6, 3)),
                             Decoder<S>(Dense<S, latent::Sigmoid>(3, 6)),
                             Head<S>(Dense<S, Tanh>(3, 5), Dense<S>(5, classes)), rng, options);
+}
+
+// The const path against the workspace path: equal but for a few roundings (their GEMMs may
+// block a product differently once a workspace has held a larger batch).
+template <class S>
+bool same_up_to_rounding(const Matrix<S>& actual, const Matrix<S>& expected) {
+  const S tolerance = 8 * std::numeric_limits<S>::epsilon();
+  return actual.rows() == expected.rows() && actual.cols() == expected.cols() &&
+         ((actual - expected).array().abs() <= tolerance * expected.array().abs().max(S(1))).all();
 }
 
 // Labels of 8 samples, three of them unknown.
@@ -216,6 +226,21 @@ TEMPLATE_TEST_CASE("A SupervisedAutoencoder learns three classes from one label 
   REQUIRE(untrained < 0.7);
   REQUIRE(trained > 0.95);
   REQUIRE(history.last().train_loss < history.epochs.front().train_loss);
+}
+
+TEMPLATE_TEST_CASE("A const SupervisedAutoencoder's inference agrees with the workspace path",
+                   "[supervised]", float, double) {
+  using S = TestType;
+  auto model = make_model<S>(6, {0.5, 0.0});
+  const auto& shared = model;
+  const Index n = GENERATE(1, 600);  // 600: two full inference blocks and a ragged one
+  INFO(n << " columns");
+  const Matrix<S> X = latent::testing::uniform_matrix<S>(6, n, 15, 0.0, 1.0);
+  CHECK(same_up_to_rounding(shared.encode(X), model.encode(X)));
+  CHECK(same_up_to_rounding(shared.reconstruct(X), model.reconstruct(X)));
+  CHECK(same_up_to_rounding(shared.predict(X), model.predict(X)));
+  CHECK_THROWS_WITH(shared.predict(Matrix<S>::Zero(5, 2)),
+                    Contains("latent::SupervisedAutoencoder::predict") && Contains("5 rows"));
 }
 
 TEMPLATE_TEST_CASE("A SupervisedAutoencoder step allocates nothing after warm-up",

@@ -11,6 +11,7 @@
 #include "latent/core/init.hpp"
 #include "latent/core/types.hpp"
 #include "latent/detail/gemm.hpp"
+#include "latent/detail/inference.hpp"
 #include "latent/detail/workspace.hpp"
 
 namespace latent {
@@ -24,6 +25,9 @@ namespace latent {
 ///   arena; the layer keeps the offset, never a pointer, so models copy and move safely;
 /// - `initialize(values, rng)` draws its parameters into the arena;
 /// - `forward(values, X)` returns A, a view of the layer's own workspace;
+/// - `infer(values, X, out) const` writes A into `out` (resized to output_size x n; not X's
+///   storage) and nothing else: the const inference path, which threads may run on one layer
+///   at once (forward writes the workspace that backward reads);
 /// - `backward(values, gradients, X, dA, input_gradient)` takes the X of the last forward and
 ///   dL/dA, adds dL/dparameters into `gradients` (accumulates, so a shared weight sums its
 ///   uses), and returns dL/dX when `input_gradient` is true (an empty view otherwise);
@@ -105,6 +109,11 @@ class Dense {
       A.array() = activation_.value(Z.array());
       return a_.last();
     }
+  }
+
+  /// As forward, into `out` (output_size x n) instead of the workspace.
+  void infer(const S* values, const ConstMatrixRef<S>& X, Matrix<S>& out) const {
+    detail::affine_infer(activation_, weight(values), bias(values), X, out);
   }
 
   ConstMatrixMap<S> backward(const S* values, S* gradients, const ConstMatrixRef<S>& X,

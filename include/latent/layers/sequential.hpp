@@ -19,7 +19,9 @@ namespace latent {
 ///
 /// A Sequential holds structure and workspaces, not parameters: the model that owns it places
 /// it in its arena (`place`) and hands the arena to `forward` and `backward`. Every layer follows
-/// the contract written on Dense (layers/dense.hpp).
+/// the contract written on Dense (layers/dense.hpp). `forward` runs through the layers'
+/// workspaces (allocation-free once warm, one thread at a time); `infer` is const, runs
+/// through buffers of its own call and so may run on one Sequential from several threads.
 ///
 /// Right: `Sequential encoder{Dense<float, ReLU>(784, 128), Dense<float, ReLU>(128, 32)};`
 /// Wrong: `Sequential{Dense<float, ReLU>(784, 128), Dense<float, ReLU>(64, 32)}` throws
@@ -89,11 +91,16 @@ class Sequential {
 
   /// In: X (input_size x n). Returns the last layer's output (output_size x n).
   ConstMatrixMap<Scalar> forward(const Scalar* values, const ConstMatrixRef<Scalar>& X) {
-    if (X.rows() != input_size())
-      throw std::invalid_argument("latent::Sequential::forward: input has " +
-                                  std::to_string(X.rows()) + " rows but " + first().name() +
-                                  " takes " + std::to_string(input_size()));
+    check_input(X, "forward");
     return forward_from<0>(values, X);
+  }
+
+  /// As forward, into `out` (resized to output_size x n; not X's storage), touching no
+  /// workspace: the chain alternates between `out` and one local buffer.
+  void infer(const Scalar* values, const ConstMatrixRef<Scalar>& X, Matrix<Scalar>& out) const {
+    check_input(X, "infer");
+    Matrix<Scalar> spare;
+    infer_from<0>(values, X, out, spare);
   }
 
   /// In: X, the input of the last forward; dY = dL/d(output). Adds the parameter gradients
@@ -140,11 +147,28 @@ class Sequential {
           b.name() + " takes " + std::to_string(b.input_size()) + " inputs");
   }
 
+  void check_input(const ConstMatrixRef<Scalar>& X, const char* who) const {
+    if (X.rows() != input_size())
+      throw std::invalid_argument(std::string("latent::Sequential::") + who + ": input has " +
+                                  std::to_string(X.rows()) + " rows but " + first().name() +
+                                  " takes " + std::to_string(input_size()));
+  }
+
   template <std::size_t I>
   ConstMatrixMap<Scalar> forward_from(const Scalar* values, const ConstMatrixRef<Scalar>& X) {
     ConstMatrixMap<Scalar> Y = std::get<I>(layers_).forward(values, X);
     if constexpr (I + 1 < depth) return forward_from<I + 1>(values, Y);
     else return Y;
+  }
+
+  // Layer I reads X and writes `out` if an even number of layers follow it, else `spare`,
+  // so that the last one writes `out` and no layer writes its own input.
+  template <std::size_t I>
+  void infer_from(const Scalar* values, const ConstMatrixRef<Scalar>& X, Matrix<Scalar>& out,
+                  Matrix<Scalar>& spare) const {
+    Matrix<Scalar>& Y = (depth - 1 - I) % 2 == 0 ? out : spare;
+    std::get<I>(layers_).infer(values, X, Y);
+    if constexpr (I + 1 < depth) infer_from<I + 1>(values, Y, out, spare);
   }
 
   template <std::size_t I, bool FromPreactivation>

@@ -11,6 +11,7 @@
 #include "latent/activations.hpp"
 #include "latent/core/types.hpp"
 #include "latent/detail/gemm.hpp"
+#include "latent/detail/inference.hpp"
 #include "latent/detail/workspace.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/sequential.hpp"
@@ -89,6 +90,11 @@ class TiedDense {
       A.array() = activation_.value(Z.array());
       return a_.last();
     }
+  }
+
+  /// As forward, into `out` (output_size x n) instead of the workspace.
+  void infer(const S* values, const ConstMatrixRef<S>& X, Matrix<S>& out) const {
+    detail::affine_infer(activation_, shared_weight(values).transpose(), bias(values), X, out);
   }
 
   ConstMatrixMap<S> backward(const S* values, S* gradients, const ConstMatrixRef<S>& X,

@@ -11,6 +11,7 @@
 #include "latent/core/policy.hpp"
 #include "latent/core/types.hpp"
 #include "latent/detail/checks.hpp"
+#include "latent/detail/inference.hpp"
 #include "latent/detail/optimizer_support.hpp"
 #include "latent/detail/workspace.hpp"
 #include "latent/losses.hpp"
@@ -51,9 +52,11 @@ struct AutoencoderOptions {
 ///   fit(model, adam, images, FitOptions{}, rng);
 ///   Matrix<float> codes = model.encode(images);   // 64 x n
 ///
-/// The model owns one parameter arena for both halves (encoder first). Inference (encode,
-/// decode, reconstruct, loss) runs through the model's workspace: it is not safe to call on
-/// one model from two threads at once.
+/// The model owns one parameter arena for both halves (encoder first). Inference on a
+/// non-const model (encode, decode, reconstruct, loss) runs through the model's workspace,
+/// allocation-free once warm but one thread at a time; on a const model (encode, decode,
+/// reconstruct), through buffers allocated by each call, so several threads may share it
+/// (docs/threads.md).
 template <class Encoder, class Decoder, class Loss = MeanSquaredError,
           class Corruption = NoCorruption, class Penalty = NoPenalty>
 class Autoencoder {
@@ -142,6 +145,17 @@ class Autoencoder {
     });
   }
 
+  /// As encode(X), through buffers of this call: safe from several threads at once.
+  Matrix<S> encode(const ConstMatrixRef<S>& X) const {
+    detail::check_data(X, input_size(), "latent::Autoencoder::encode", true);
+    Matrix<S> codes;
+    return detail::infer_column_blocks(
+        X, code_size(), [&](const ConstMatrixRef<S>& x) -> const Matrix<S>& {
+          encoder_.infer(values(), x, codes);
+          return codes;
+        });
+  }
+
   /// Outputs of the decoder for codes (code_size x n): input_size x n.
   Matrix<S> decode(const ConstMatrixRef<S>& codes) {
     Matrix<S> out(input_size(), codes.cols());
@@ -154,6 +168,17 @@ class Autoencoder {
     detail::for_each_column_block(codes.cols(), [&](Index start, Index count) {
       out.middleCols(start, count) = decoder_.forward(values(), codes.middleCols(start, count));
     });
+  }
+
+  /// As decode(codes), through buffers of this call: safe from several threads at once.
+  Matrix<S> decode(const ConstMatrixRef<S>& codes) const {
+    detail::check_data(codes, code_size(), "latent::Autoencoder::decode", true);
+    Matrix<S> out;
+    return detail::infer_column_blocks(
+        codes, input_size(), [&](const ConstMatrixRef<S>& c) -> const Matrix<S>& {
+          decoder_.infer(values(), c, out);
+          return out;
+        });
   }
 
   /// decode(encode(X)).
@@ -169,6 +194,18 @@ class Autoencoder {
       out.middleCols(start, count) =
           decoder_.forward(values(), encoder_.forward(values(), X.middleCols(start, count)));
     });
+  }
+
+  /// As reconstruct(X), through buffers of this call: safe from several threads at once.
+  Matrix<S> reconstruct(const ConstMatrixRef<S>& X) const {
+    detail::check_data(X, input_size(), "latent::Autoencoder::reconstruct", true);
+    Matrix<S> codes, out;
+    return detail::infer_column_blocks(
+        X, input_size(), [&](const ConstMatrixRef<S>& x) -> const Matrix<S>& {
+          encoder_.infer(values(), x, codes);
+          decoder_.infer(values(), codes, out);
+          return out;
+        });
   }
 
   /// The reconstruction loss of X, by Loss's reduction (mean over samples); no weight decay.

@@ -11,6 +11,7 @@
 #include "latent/core/parameters.hpp"
 #include "latent/core/types.hpp"
 #include "latent/detail/checks.hpp"
+#include "latent/detail/inference.hpp"
 #include "latent/detail/optimizer_support.hpp"
 #include "latent/detail/workspace.hpp"
 #include "latent/losses.hpp"
@@ -34,6 +35,10 @@ struct FeedForwardOptions {
 ///       Sequential{Dense<float, ReLU>(784, 128), Dense<float>(128, 10)}, rng);
 ///   fit(classifier, adam, images, labels, FitOptions{}, rng);
 ///   Matrix<float> p = softmax(classifier.predict(images));
+///
+/// predict and loss on a non-const model run through its workspace (allocation-free once
+/// warm, one thread at a time); predict on a const model allocates per call and may run on
+/// one model from several threads at once (docs/threads.md).
 template <class Network, class Loss = MeanSquaredError>
 class FeedForward {
  public:
@@ -86,6 +91,17 @@ class FeedForward {
     detail::for_each_column_block(X.cols(), [&](Index start, Index count) {
       out.middleCols(start, count) = network_.forward(values(), X.middleCols(start, count));
     });
+  }
+
+  /// As predict(X), through buffers of this call: safe from several threads at once.
+  Matrix<S> predict(const ConstMatrixRef<S>& X) const {
+    detail::check_data(X, input_size(), "latent::FeedForward::predict", true);
+    Matrix<S> out;
+    return detail::infer_column_blocks(
+        X, output_size(), [&](const ConstMatrixRef<S>& x) -> const Matrix<S>& {
+          network_.infer(values(), x, out);
+          return out;
+        });
   }
 
   /// Throws std::invalid_argument if T cannot be the targets of n samples.

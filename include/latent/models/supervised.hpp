@@ -13,6 +13,7 @@
 #include "latent/core/types.hpp"
 #include "latent/detail/checks.hpp"
 #include "latent/detail/describe.hpp"
+#include "latent/detail/inference.hpp"
 #include "latent/detail/optimizer_support.hpp"
 #include "latent/detail/workspace.hpp"
 #include "latent/losses.hpp"
@@ -135,8 +136,10 @@ struct SupervisedOptions {
 /// Policies after the engine, in any order: the reconstruction loss (MeanSquaredError by
 /// default, BinaryCrossEntropy, SigmoidCrossEntropy), the head's Classes (default) or
 /// BinaryLabel, and SupervisedOptions. Parameters: encoder, decoder, head, in that order in one
-/// arena (so with_head of models/transfer.hpp takes the encoder from it too). Inference runs
-/// through the model's workspace: not safe on one model from two threads at once.
+/// arena (so with_head of models/transfer.hpp takes the encoder from it too). Inference on a
+/// non-const model runs through its workspace, one thread at a time; encode, reconstruct and
+/// predict on a const model allocate per call and may run on one model from several threads
+/// at once (docs/threads.md).
 template <class Encoder, class Decoder, class Head, class Loss = MeanSquaredError,
           class HeadKind = Classes>
 class SupervisedAutoencoder {
@@ -230,6 +233,36 @@ class SupervisedAutoencoder {
     return blocks(X, head_.output_size(), "latent::SupervisedAutoencoder::predict",
                   [&](const ConstMatrixRef<S>& x) {
                     return head_.forward(values(), encoder_.forward(values(), x));
+                  });
+  }
+
+  /// As encode(X), through buffers of this call: safe from several threads at once.
+  Matrix<S> encode(const ConstMatrixRef<S>& X) const {
+    Matrix<S> codes;
+    return blocks(X, code_size(), "latent::SupervisedAutoencoder::encode",
+                  [&](const ConstMatrixRef<S>& x) -> const Matrix<S>& {
+                    encoder_.infer(values(), x, codes);
+                    return codes;
+                  });
+  }
+  /// As reconstruct(X), through buffers of this call: safe from several threads at once.
+  Matrix<S> reconstruct(const ConstMatrixRef<S>& X) const {
+    Matrix<S> codes, out;
+    return blocks(X, input_size(), "latent::SupervisedAutoencoder::reconstruct",
+                  [&](const ConstMatrixRef<S>& x) -> const Matrix<S>& {
+                    encoder_.infer(values(), x, codes);
+                    decoder_.infer(values(), codes, out);
+                    return out;
+                  });
+  }
+  /// As predict(X), through buffers of this call: safe from several threads at once.
+  Matrix<S> predict(const ConstMatrixRef<S>& X) const {
+    Matrix<S> codes, logits;
+    return blocks(X, head_.output_size(), "latent::SupervisedAutoencoder::predict",
+                  [&](const ConstMatrixRef<S>& x) -> const Matrix<S>& {
+                    encoder_.infer(values(), x, codes);
+                    head_.infer(values(), codes, logits);
+                    return logits;
                   });
   }
 
@@ -331,13 +364,9 @@ class SupervisedAutoencoder {
   const S* values() const noexcept { return arena_.values().data(); }
 
   template <class F>
-  Matrix<S> blocks(const ConstMatrixRef<S>& X, Index rows, const char* who, F&& f) {
+  Matrix<S> blocks(const ConstMatrixRef<S>& X, Index rows, const char* who, F&& f) const {
     detail::check_data(X, input_size(), who, true);
-    Matrix<S> out(rows, X.cols());
-    detail::for_each_column_block(X.cols(), [&](Index start, Index count) {
-      out.middleCols(start, count) = f(X.middleCols(start, count));
-    });
-    return out;
+    return detail::infer_column_blocks(X, rows, std::forward<F>(f));
   }
 
   // Copies the logits of the labelled samples into labelled_logits_, their labels into

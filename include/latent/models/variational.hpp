@@ -16,6 +16,7 @@
 #include "latent/core/random.hpp"
 #include "latent/core/types.hpp"
 #include "latent/detail/checks.hpp"
+#include "latent/detail/inference.hpp"
 #include "latent/detail/optimizer_support.hpp"
 #include "latent/detail/workspace.hpp"
 #include "latent/layers/dense.hpp"
@@ -53,6 +54,9 @@ struct VaeOptions {
 ///   Matrix<float> digits = vae.sample(64, rng);
 ///
 /// The parameter arena holds the body, the mean head, the log-variance head, the decoder.
+/// Everything but the const overloads of encode_mean, decode and reconstruct runs through the
+/// model's workspace, one thread at a time; those allocate per call and may run on one model
+/// from several threads at once (docs/threads.md).
 template <class Body, class Decoder, class Likelihood = Bernoulli>
 class VariationalAutoencoder {
  public:
@@ -127,6 +131,17 @@ class VariationalAutoencoder {
     encode(X, mean, log_variance);
     return mean;
   }
+  /// As encode_mean(X), through buffers of this call: safe from several threads at once.
+  Matrix<S> encode_mean(const ConstMatrixRef<S>& X) const {
+    detail::check_data(X, input_size(), "latent::VariationalAutoencoder::encode", true);
+    Matrix<S> hidden, mean;
+    return detail::infer_column_blocks(
+        X, latent_size(), [&](const ConstMatrixRef<S>& x) -> const Matrix<S>& {
+          body_.infer(values(), x, hidden);
+          mean_head_.infer(values(), hidden, mean);
+          return mean;
+        });
+  }
   /// Mean and log-variance of q(z | x), each latent_size x n.
   void encode(const ConstMatrixRef<S>& X, MatrixRef<S> mean, MatrixRef<S> log_variance) {
     detail::check_data(X, input_size(), "latent::VariationalAutoencoder::encode", true);
@@ -151,8 +166,22 @@ class VariationalAutoencoder {
     return out;
   }
 
+  /// As decode(latent), through buffers of this call: safe from several threads at once.
+  Matrix<S> decode(const ConstMatrixRef<S>& latent) const {
+    detail::check_data(latent, latent_size(), "latent::VariationalAutoencoder::decode", true);
+    Matrix<S> decoded, mean;
+    return detail::infer_column_blocks(
+        latent, input_size(), [&](const ConstMatrixRef<S>& z) -> const Matrix<S>& {
+          decoder_.infer(values(), z, decoded);
+          mean = Likelihood::template mean<S>(decoded, input_size());
+          return mean;
+        });
+  }
+
   /// decode(encode_mean(X)): the reconstruction from the mean code.
   Matrix<S> reconstruct(const ConstMatrixRef<S>& X) { return decode(encode_mean(X)); }
+  /// As reconstruct(X), through buffers of these calls: safe from several threads at once.
+  Matrix<S> reconstruct(const ConstMatrixRef<S>& X) const { return decode(encode_mean(X)); }
 
   /// n draws from the model: decode(z) with z ~ N(0, I) from rng.
   template <class Engine>
