@@ -23,8 +23,9 @@ function(latent_strict_warnings target)
 endfunction()
 
 # latent_sanitize(<target>)
-#   With LATENT_SANITIZE: AddressSanitizer and UndefinedBehaviorSanitizer, compiled and linked
-#   in, every finding fatal. A no-op otherwise.
+#   With LATENT_SANITIZE ON: AddressSanitizer and UndefinedBehaviorSanitizer; with
+#   LATENT_SANITIZE=thread: ThreadSanitizer. Compiled and linked in, every finding fatal. A no-op
+#   when LATENT_SANITIZE is off.
 function(latent_sanitize target)
     if(NOT LATENT_SANITIZE)
         return()
@@ -32,7 +33,13 @@ function(latent_sanitize target)
     if(NOT CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
         message(FATAL_ERROR "LATENT_SANITIZE needs GCC or Clang, not ${CMAKE_CXX_COMPILER_ID}")
     endif()
-    set(flags -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    if(LATENT_SANITIZE STREQUAL "thread")
+        # TSan's reports are made fatal at run time (TSAN_OPTIONS=halt_on_error=1 in
+        # scripts/tsan.sh): it has no -fno-sanitize-recover.
+        set(flags -fsanitize=thread -fno-omit-frame-pointer)
+    else()
+        set(flags -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    endif()
     target_compile_options(${target} PRIVATE ${flags})
     get_target_property(type ${target} TYPE)
     if(NOT type MATCHES "STATIC_LIBRARY|OBJECT_LIBRARY")
