@@ -1,10 +1,11 @@
 # cmake -DDOC=<page.md> -DOUT=<file.cpp> -P DocSnippets.cmake
 # Writes every ```cpp block of a documentation page into one translation unit, each block the
 # body of its own function with the names the page promises in scope, so that the test build
-# compiles what the documentation shows.
+# compiles what the documentation shows. The I/O headers are in scope too when zlib is found (a
+# page that uses them needs it).
 cmake_minimum_required(VERSION 3.16)
 file(READ "${DOC}" text)
-set(body "// Generated from ${DOC} by cmake/DocSnippets.cmake: do not edit.\n#include <latent/latent.hpp>\n\n#include <cstdio>\n\nnamespace {\n")
+set(body "// Generated from ${DOC} by cmake/DocSnippets.cmake: do not edit.\n#include <latent/latent.hpp>\n#if LATENT_HAVE_ZLIB\n#include <latent/io/checkpoint.hpp>\n#include <latent/io/mnist.hpp>\n#include <latent/io/model_file.hpp>\n#endif\n\n#include <cstdio>\n\nnamespace {\n")
 set(index 0)
 while(TRUE)
     string(FIND "${text}" "```cpp\n" begin)

@@ -12,7 +12,8 @@
 
 include_guard(GLOBAL)
 
-set(LATENT_HEADER_CHECK_NEEDS_ZLIB latent/io/idx.hpp latent/io/mnist.hpp latent/io/model_file.hpp)
+set(LATENT_HEADER_CHECK_NEEDS_ZLIB latent/io/checkpoint.hpp latent/io/idx.hpp latent/io/mnist.hpp
+    latent/io/model_file.hpp)
 set(LATENT_HEADER_CHECK_NEEDS_STB  latent/io/png.hpp)
 
 function(latent_add_header_check)

@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev catch2 libbenchmark-dev
   zlib1g-dev libcli11-dev libstb-dev libopenblas-dev
   ccache python3
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -7,9 +7,8 @@
 # found anything: a crash, a sanitizer report, a leak, an input taking over 10 s, or an
 # allocation over the limits. Inputs that found something are kept in
 # build/fuzz/run/<target>/findings/; once fixed, copy them into tests/corpus/<target>/.
-# Installs clang, libclang-rt-14-dev, cmake, make, Eigen and zlib through apt-get (as root or
-# through sudo) when missing. CMAKE_BUILD_PARALLEL_LEVEL sets the build's jobs (default: all
-# cores).
+# Installs what is missing through scripts/deps.sh (clang and its libFuzzer runtime among it).
+# CMAKE_BUILD_PARALLEL_LEVEL sets the build's jobs (default: all cores).
 #
 # Regenerating the seeds: build/fuzz/tests/fuzz/latent_fuzz_<target> -seed_corpus=DIR.
 set -euo pipefail
@@ -22,32 +21,17 @@ fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-packages=(clang libclang-rt-14-dev cmake make libeigen3-dev zlib1g-dev)
-if command -v dpkg-query >/dev/null 2>&1; then
-  missing=()
-  for package in "${packages[@]}"; do
-    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-    [[ $status == "install ok installed" ]] || missing+=("$package")
-  done
-  if ((${#missing[@]} > 0)); then
-    as_root=()
-    if ((EUID != 0)); then
-      command -v sudo >/dev/null 2>&1 ||
-        { echo "fuzz.sh: missing ${missing[*]}; run as root or install sudo" >&2; exit 1; }
-      as_root=(sudo)
-    fi
-    echo "fuzz.sh: installing ${missing[*]}" >&2
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
-else
-  echo "fuzz.sh: no dpkg-query (not Debian or Ubuntu?): needs ${packages[*]}" >&2
+bash scripts/deps.sh
+
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 fi
 
 build=build/fuzz
-cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DLATENT_FUZZ=ON \
-  -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_EXAMPLES=OFF -DLATENT_BUILD_BENCHMARKS=OFF \
+cmake -S . -B "$build" "${launcher[@]}" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+  -DLATENT_FUZZ=ON -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_EXAMPLES=OFF -DLATENT_BUILD_BENCHMARKS=OFF \
   -DLATENT_CHECK_HEADERS=OFF -DLATENT_INSTALL=OFF -DLATENT_USE_OPENMP=OFF >/dev/null
 cmake --build "$build" --target latent_fuzz_idx latent_fuzz_model_file \
   -j "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"

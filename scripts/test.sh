@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds and tests latent as CI does, in two build trees under build/:
+# Builds and tests latent as CI does, in build trees under build/:
 #   build/release  Release, tests + examples + benchmarks + header checks + consumer tests
+#   build/tsan     ThreadSanitizer, the [threads] tests only (scripts/tsan.sh)
+#   build/fuzz     the libFuzzer targets, each run LATENT_FUZZ_SECONDS (default 60) on its seed
+#                  corpus (scripts/fuzz.sh)
 #   build/asan     Debug with AddressSanitizer and UndefinedBehaviorSanitizer, unit tests only
 # Stops at the first failure with a non-zero exit code. The last line printed is the summary of
 # the last ctest run. Uses Ninja and ccache when installed; MNIST_DIR is passed on to the tests.
@@ -90,9 +93,18 @@ cmake --build build/release --parallel "$jobs"
 banner "release: test"
 run_ctest build/release
 
+banner "tsan: const inference from several threads (scripts/tsan.sh)"
+bash scripts/tsan.sh
+
+banner "fuzz: ${LATENT_FUZZ_SECONDS:-60} s per target (scripts/fuzz.sh)"
+bash scripts/fuzz.sh "${LATENT_FUZZ_SECONDS:-60}"
+
 banner "asan: configure"
+# -g1: line tables for the sanitizers' stack traces, without the full debug information that
+# costs a sixth of the compile time and doubles the objects.
 configure build/asan \
   -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
   -DLATENT_BUILD_TESTS=ON \
   -DLATENT_BUILD_EXAMPLES=OFF \
   -DLATENT_BUILD_BENCHMARKS=OFF \

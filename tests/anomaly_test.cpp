@@ -9,6 +9,7 @@
 #include <latent/latent.hpp>
 
 #include "support/data.hpp"
+#include "support/pca.hpp"
 
 // One-class detection where the answer is known: normal points lie near a 2-dimensional
 // subspace of R^10, anomalies anywhere in the cube. A model of the normal data reconstructs

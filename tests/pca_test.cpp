@@ -1,5 +1,3 @@
-#include <latent/pca.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -7,13 +5,13 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include <Eigen/QR>
-#include <Eigen/SVD>
 #include <catch2/catch.hpp>
 
 #include "support/data.hpp"
+#include "support/linear_algebra.hpp"
+#include "support/pca.hpp"
 
-// Pca against a reference computed another way (Eigen::BDCSVD of the centred data), the
+// Pca against a reference computed another way (an SVD of the centred data), the
 // randomised solver against the exact one, the algebra of transform / inverse_transform /
 // explained variance / reconstruction error, and the refusals.
 
@@ -26,6 +24,8 @@ using latent::Index;
 using latent::Pca;
 using latent::PcaOptions;
 using latent::PcaSolver;
+using latent::testing::orthonormal_basis;
+using latent::testing::thin_svd;
 using latent::testing::uniform_matrix;
 
 template <class S>
@@ -38,7 +38,7 @@ using Vector = latent::Vector<S>;
 template <class S>
 Matrix<S> spread_data(Index d, Index n, std::uint64_t seed) {
   Matrix<S> X = uniform_matrix<S>(d, n, seed);
-  const Matrix<S> Q = Eigen::HouseholderQR<Matrix<S>>(uniform_matrix<S>(d, d, seed + 1)).householderQ();
+  const Matrix<S> Q = orthonormal_basis(uniform_matrix(d, d, seed + 1)).cast<S>();
   for (Index i = 0; i < d; ++i) X.row(i) *= S(1) + S(0.5) * static_cast<S>(i);
   X = Q * X;  // rotate, so that the components are not the axes
   X.colwise() += uniform_matrix<S>(d, 1, seed + 2, 2.0, 5.0).col(0);
@@ -101,10 +101,10 @@ TEST_CASE("Pca's variances and components match an SVD of the centred data", "[p
   const Matrix<double> X = spread_data<double>(shape.d, shape.n, seed);
 
   const Matrix<double> centred = X.colwise() - X.rowwise().mean();
-  Eigen::BDCSVD<Matrix<double>> svd(centred, Eigen::ComputeThinU);
+  const latent::testing::ThinSvd svd = thin_svd(centred);
   const Vector<double> variances =
-      svd.singularValues().head(shape.k).array().square() / static_cast<double>(shape.n - 1);
-  const Matrix<double> components = svd.matrixU().leftCols(shape.k);
+      svd.singular_values.head(shape.k).array().square() / static_cast<double>(shape.n - 1);
+  const Matrix<double> components = svd.U.leftCols(shape.k);
 
   // The exact solver; the randomised one is compared with it on data with a spectral gap.
   const Pca<double> pca = fitted(X, shape.k, PcaSolver::exact);

@@ -31,6 +31,7 @@
 #include "latent/optim/rmsprop.hpp"
 #include "latent/optim/schedules.hpp"
 #include "latent/optim/sgd.hpp"
+#include "latent/optim/state.hpp"
 
 #include "latent/train/callbacks.hpp"
 #include "latent/train/fit.hpp"

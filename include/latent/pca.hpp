@@ -8,7 +8,6 @@
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
-#include <Eigen/SVD>
 
 #include "latent/core/random.hpp"
 #include "latent/core/types.hpp"
@@ -57,6 +56,10 @@ struct PcaOptions {
 ///   pca.fit(train);                            // 784 x 60000
 ///   Matrix<float> codes = pca.transform(test); // 32 x 10000
 ///   float error = pca.reconstruction_error(test);
+///
+/// fit compiles Eigen's eigensolver and QR, some seconds of compile time per translation unit. A
+/// program whose several files use Pca can pay them once: `template class latent::Pca<float>;`
+/// in one file, `extern template class latent::Pca<float>;` in the others.
 template <class S>
 class Pca {
  public:
@@ -130,71 +133,14 @@ class Pca {
     return value;
   }
 
-  void fit_exact(const ConstMatrixRef<S>& X) {
-    const Index d = X.rows(), n = X.cols(), k = options_.components;
-    // C = sum of (x - mean)(x - mean)^T over blocks of columns: the centred data is never held
-    // whole, and only the lower triangle is accumulated (a symmetric rank update).
-    Matrix<S> covariance = Matrix<S>::Zero(d, d);
-    Matrix<S> centred;
-    constexpr Index block = 4096;
-    for (Index start = 0; start < n; start += block) {
-      const Index count = std::min(block, n - start);
-      centred = X.middleCols(start, count).colwise() - mean_;
-      covariance.template selfadjointView<Eigen::Lower>().rankUpdate(centred);
-    }
-    covariance /= static_cast<S>(n - 1);
-    total_variance_ = covariance.diagonal().sum();
-    Eigen::SelfAdjointEigenSolver<Matrix<S>> solver(covariance);  // reads the lower triangle
-    if (solver.info() != Eigen::Success)
-      throw std::runtime_error("latent::Pca::fit: the eigendecomposition did not converge");
-    // Eigenvalues come in increasing order: the last k, reversed.
-    components_ = solver.eigenvectors().rightCols(k).rowwise().reverse();
-    variance_ = solver.eigenvalues().tail(k).reverse();
-  }
-
-  void fit_randomized(const ConstMatrixRef<S>& X) {
-    const Index n = X.cols(), k = options_.components;
-    const Index width = std::min(k + options_.oversampling, std::min(X.rows(), n));
-    Rng rng(options_.seed);
-    // Sketch the range of M^T (n x d), M = X - mean 1^T the centred data; M is applied
-    // through X and a rank-one correction so that it is never formed.
-    Matrix<S> omega(X.rows(), width);
-    fill_normal(omega, 0.0, 1.0, rng);
-    Matrix<S> sample = apply_centred_transpose(X, omega);  // n x width
-    Matrix<S> basis = orthonormal(sample);
-    for (Index q = 0; q < options_.power_iterations; ++q) {
-      Matrix<S> projected = orthonormal(apply_centred(X, basis));  // d x width
-      basis = orthonormal(apply_centred_transpose(X, projected));         // n x width
-    }
-    // B = basis^T M^T (width x d); the right singular vectors of B are the components.
-    const Matrix<S> small = apply_centred(X, basis).transpose();
-    Eigen::BDCSVD<Matrix<S>> svd(small, Eigen::ComputeThinV);
-    components_ = svd.matrixV().leftCols(k);
-    const S scale = S(1) / static_cast<S>(n - 1);
-    variance_ = svd.singularValues().head(k).array().square() * scale;
-    double sum = 0.0;
-    detail::for_each_column_block(n, [&](Index start, Index count) {
-      sum += static_cast<double>((X.middleCols(start, count).colwise() - mean_).squaredNorm());
-    });
-    total_variance_ = static_cast<S>(sum) * scale;
-  }
-
-  // M^T Y = X^T Y - 1 (mean^T Y): n x width.
-  Matrix<S> apply_centred_transpose(const ConstMatrixRef<S>& X, const Matrix<S>& Y) const {
-    Matrix<S> out = X.transpose() * Y;
-    out.rowwise() -= mean_.transpose() * Y;
-    return out;
-  }
-  // M Z = X Z - mean (1^T Z): d x width.
-  Matrix<S> apply_centred(const ConstMatrixRef<S>& X, const Matrix<S>& Z) const {
-    Matrix<S> out = X * Z;
-    out -= mean_ * Z.colwise().sum();
-    return out;
-  }
-  static Matrix<S> orthonormal(const Matrix<S>& A) {
-    Eigen::HouseholderQR<Matrix<S>> qr(A);
-    return qr.householderQ() * Matrix<S>::Identity(A.rows(), A.cols());
-  }
+  // Defined below the class, so not inline: an `extern template` declaration then keeps them
+  // (and the solvers they instantiate) out of the translation units that see it.
+  void fit_exact(const ConstMatrixRef<S>& X);
+  void fit_randomized(const ConstMatrixRef<S>& X);
+  Matrix<S> apply_centred_transpose(const ConstMatrixRef<S>& X, const Matrix<S>& Y) const;
+  Matrix<S> apply_centred(const ConstMatrixRef<S>& X, const Matrix<S>& Z) const;
+  static Matrix<S> orthonormal(const Matrix<S>& A);
+  static Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen_solver(const Matrix<double>& symmetric);
 
   void fix_signs() {
     for (Index j = 0; j < components_.cols(); ++j) {
@@ -210,6 +156,92 @@ class Pca {
   Vector<S> variance_;
   S total_variance_ = S(0);
 };
+
+template <class S>
+void Pca<S>::fit_exact(const ConstMatrixRef<S>& X) {
+  const Index d = X.rows(), n = X.cols(), k = options_.components;
+  // C = sum of (x - mean)(x - mean)^T over blocks of columns: the centred data is never held
+  // whole, and only the lower triangle is accumulated (a symmetric rank update).
+  Matrix<S> covariance = Matrix<S>::Zero(d, d);
+  Matrix<S> centred;
+  constexpr Index block = 4096;
+  for (Index start = 0; start < n; start += block) {
+    const Index count = std::min(block, n - start);
+    centred = X.middleCols(start, count).colwise() - mean_;
+    covariance.template selfadjointView<Eigen::Lower>().rankUpdate(centred);
+  }
+  covariance /= static_cast<S>(n - 1);
+  total_variance_ = covariance.diagonal().sum();
+  const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
+      eigen_solver(covariance.template cast<double>());
+  // Eigenvalues come in increasing order: the last k, reversed.
+  components_ = solver.eigenvectors().rightCols(k).rowwise().reverse().template cast<S>();
+  variance_ = solver.eigenvalues().tail(k).reverse().template cast<S>();
+}
+
+// In double whatever S: float data gains the digits, and Pca<float> and Pca<double> share one
+// eigensolver, which is most of what Pca costs to compile.
+template <class S>
+Eigen::SelfAdjointEigenSolver<Matrix<double>> Pca<S>::eigen_solver(const Matrix<double>& symmetric) {
+  Eigen::SelfAdjointEigenSolver<Matrix<double>> solver(symmetric);  // reads the lower triangle
+  if (solver.info() != Eigen::Success)
+    throw std::runtime_error("latent::Pca::fit: the eigendecomposition did not converge");
+  return solver;
+}
+
+template <class S>
+void Pca<S>::fit_randomized(const ConstMatrixRef<S>& X) {
+  const Index n = X.cols(), k = options_.components;
+  const Index width = std::min(k + options_.oversampling, std::min(X.rows(), n));
+  Rng rng(options_.seed);
+  // Sketch the range of M^T (n x d), M = X - mean 1^T the centred data; M is applied
+  // through X and a rank-one correction so that it is never formed.
+  Matrix<S> omega(X.rows(), width);
+  fill_normal(omega, 0.0, 1.0, rng);
+  Matrix<S> sample = apply_centred_transpose(X, omega);  // n x width
+  Matrix<S> basis = orthonormal(sample);
+  for (Index q = 0; q < options_.power_iterations; ++q) {
+    Matrix<S> projected = orthonormal(apply_centred(X, basis));  // d x width
+    basis = orthonormal(apply_centred_transpose(X, projected));   // n x width
+  }
+  // B = basis^T M^T (width x d) = U Sigma V^T; the components are V's first k columns. With
+  // B B^T = U Sigma^2 U^T (width x width, in double), V = B^T U Sigma^-1: the orthonormalised
+  // columns of B^T U, which also stay orthonormal where Sigma has zeros (data of rank < k).
+  const Matrix<double> small = apply_centred(X, basis).transpose().template cast<double>();
+  const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
+      eigen_solver(small * small.transpose());
+  const Matrix<double> U = solver.eigenvectors().rightCols(k).rowwise().reverse();
+  components_ = orthonormal((small.transpose() * U).template cast<S>());
+  const double scale = 1.0 / static_cast<double>(n - 1);
+  variance_ = (solver.eigenvalues().tail(k).reverse().array().max(0.0) * scale).template cast<S>();
+  double sum = 0.0;
+  detail::for_each_column_block(n, [&](Index start, Index count) {
+    sum += static_cast<double>((X.middleCols(start, count).colwise() - mean_).squaredNorm());
+  });
+  total_variance_ = static_cast<S>(sum * scale);
+}
+
+// M^T Y = X^T Y - 1 (mean^T Y): n x width.
+template <class S>
+Matrix<S> Pca<S>::apply_centred_transpose(const ConstMatrixRef<S>& X, const Matrix<S>& Y) const {
+  Matrix<S> out = X.transpose() * Y;
+  out.rowwise() -= mean_.transpose() * Y;
+  return out;
+}
+
+// M Z = X Z - mean (1^T Z): d x width.
+template <class S>
+Matrix<S> Pca<S>::apply_centred(const ConstMatrixRef<S>& X, const Matrix<S>& Z) const {
+  Matrix<S> out = X * Z;
+  out -= mean_ * Z.colwise().sum();
+  return out;
+}
+
+template <class S>
+Matrix<S> Pca<S>::orthonormal(const Matrix<S>& A) {
+  Eigen::HouseholderQR<Matrix<S>> qr(A);
+  return qr.householderQ() * Matrix<S>::Identity(A.rows(), A.cols());
+}
 
 }  // namespace latent
 

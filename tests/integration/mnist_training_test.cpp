@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/pca.hpp"
+
 // Training on MNIST for a short budget, against thresholds set from measured runs with margin.
 // Hidden from the unit suite ("[.integration]"): ctest runs them as integration.mnist (label
 // integration) in the Release build only. Needs MNIST_DIR; without it they say so and stop.

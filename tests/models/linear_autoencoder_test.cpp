@@ -7,8 +7,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include <Eigen/QR>
-#include <Eigen/SVD>
 #include <catch2/catch.hpp>
 
 #include <latent/activations.hpp>
@@ -17,10 +15,11 @@
 #include <latent/models/autoencoder.hpp>
 #include <latent/optim/adam.hpp>
 #include <latent/optim/schedules.hpp>
-#include <latent/pca.hpp>
 #include <latent/train/fit.hpp>
 
 #include "support/data.hpp"
+#include "support/linear_algebra.hpp"
+#include "support/pca.hpp"
 
 namespace {
 
@@ -33,12 +32,11 @@ using Matrix = latent::Matrix<S>;
 /// with Q1, Q2 orthonormal bases, the singular values of Q1^T Q2 are the cosines of the angles.
 template <class S>
 double largest_principal_angle(const Matrix<S>& A, const Matrix<S>& B) {
-  const Matrix<double> Q1 = Eigen::HouseholderQR<Matrix<double>>(A.template cast<double>()).householderQ() *
-                            Matrix<double>::Identity(A.rows(), A.cols());
-  const Matrix<double> Q2 = Eigen::HouseholderQR<Matrix<double>>(B.template cast<double>()).householderQ() *
-                            Matrix<double>::Identity(B.rows(), B.cols());
-  const Eigen::JacobiSVD<Matrix<double>> svd(Q1.transpose() * Q2);
-  return std::acos(std::min(1.0, svd.singularValues().minCoeff()));
+  using latent::testing::orthonormal_basis;
+  const Matrix<double> Q1 = orthonormal_basis(A.template cast<double>());
+  const Matrix<double> Q2 = orthonormal_basis(B.template cast<double>());
+  const double cosine = latent::testing::thin_svd(Q1.transpose() * Q2).singular_values.minCoeff();
+  return std::acos(std::min(1.0, cosine));
 }
 
 /// d x n: a k-dimensional structure (spreads 3, 2, 1.5 along random directions) around a mean

@@ -3,6 +3,7 @@
 
 #include "latent/core/types.hpp"
 #include "latent/detail/optimizer_support.hpp"
+#include "latent/optim/state.hpp"
 
 namespace latent {
 
@@ -53,6 +54,16 @@ class AdaGrad {
     });
   }
 
+  /// The sums of squares, to continue later with restore().
+  OptimizerState<S> state() const { return {"latent::AdaGrad", 0, {sum_}}; }
+  /// Continues from a state() of another AdaGrad; std::invalid_argument, and no change,
+  /// otherwise.
+  void restore(const OptimizerState<S>& state) {
+    detail::check_state(state, "latent::AdaGrad", 1);
+    sum_ = state.buffers[0];
+  }
+
+  /// Forgets the sums, as for a new model.
   void reset() { sum_.resize(0); }
 
  private:

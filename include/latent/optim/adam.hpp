@@ -6,6 +6,7 @@
 
 #include "latent/core/types.hpp"
 #include "latent/detail/optimizer_support.hpp"
+#include "latent/optim/state.hpp"
 
 namespace latent {
 
@@ -88,6 +89,17 @@ class Adam {
       if (decays) pi = pmul(pi, broadcast<Lane>(keep));
       store(p + i, psub(pi, pdiv(pmul(broadcast<Lane>(step_size), mi), denominator)));
     });
+  }
+
+  /// The moments m and v and the step count t, to continue later with restore().
+  OptimizerState<S> state() const { return {who_, t_, {m_, v_}}; }
+  /// Continues from a state() of an optimizer of the same class (AdamW's is not Adam's);
+  /// std::invalid_argument, and no change, for another.
+  void restore(const OptimizerState<S>& state) {
+    detail::check_state(state, who_, 2);
+    m_ = state.buffers[0];
+    v_ = state.buffers[1];
+    t_ = state.steps;
   }
 
   /// Forgets the moments and the step count, as for a new model.

@@ -3,6 +3,7 @@
 
 #include "latent/core/types.hpp"
 #include "latent/detail/optimizer_support.hpp"
+#include "latent/optim/state.hpp"
 
 namespace latent {
 
@@ -66,6 +67,17 @@ class RmsProp {
     });
   }
 
+  /// The running mean of squares and the momentum buffer, to continue later with restore().
+  OptimizerState<S> state() const { return {"latent::RmsProp", 0, {square_, buffer_}}; }
+  /// Continues from a state() of another RmsProp; std::invalid_argument, and no change,
+  /// otherwise.
+  void restore(const OptimizerState<S>& state) {
+    detail::check_state(state, "latent::RmsProp", 2);
+    square_ = state.buffers[0];
+    buffer_ = state.buffers[1];
+  }
+
+  /// Forgets the running means, as for a new model.
   void reset() {
     square_.resize(0);
     buffer_.resize(0);

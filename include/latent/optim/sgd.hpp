@@ -3,6 +3,7 @@
 
 #include "latent/core/types.hpp"
 #include "latent/detail/optimizer_support.hpp"
+#include "latent/optim/state.hpp"
 
 namespace latent {
 
@@ -60,6 +61,14 @@ class Sgd {
       store(velocity + i, vi);
       store(p + i, psub(load<Lane>(p + i), pmul(broadcast<Lane>(rate), direction)));
     });
+  }
+
+  /// The velocity, to continue later with restore().
+  OptimizerState<S> state() const { return {"latent::Sgd", 0, {velocity_}}; }
+  /// Continues from a state() of another Sgd; std::invalid_argument, and no change, otherwise.
+  void restore(const OptimizerState<S>& state) {
+    detail::check_state(state, "latent::Sgd", 1);
+    velocity_ = state.buffers[0];
   }
 
   /// Forgets the velocity, as for a new model.

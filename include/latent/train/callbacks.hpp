@@ -30,7 +30,11 @@ namespace latent {
 ///   on_epoch_end runs, whatever the order of the callbacks;
 /// - `bool on_epoch_end(const EpochRecord&)` or `bool on_epoch_end(const EpochRecord&, Model&)`:
 ///   true stops training (a void return never stops);
-/// - `double rate(double base, Index epoch)`: a learning-rate schedule (optim/schedules.hpp).
+/// - `double rate(double base, Index epoch)`: a learning-rate schedule (optim/schedules.hpp);
+/// - `Index resume(TrainingRun&)`: called once before the first epoch, may restore the whole
+///   run (train/fit.hpp) and returns the number of epochs already done, where fit goes on;
+/// - `void save(const TrainingRun&)`: called after every epoch, after every on_epoch_end.
+/// io::Checkpoint (io/checkpoint.hpp) has the last two.
 
 /// Validation data: its loss is computed after every epoch and recorded in the history, and
 /// EarlyStopping watches it. Holds views of the data, which must outlive fit.

@@ -49,7 +49,34 @@ struct FitOptions {
   }
 };
 
+/// Everything a run of fit trains and remembers, for a callback that saves the run and resumes
+/// it (io::Checkpoint): with these restored, the epochs that follow are bit-identical to those
+/// of a run that never stopped.
+template <class Model, class Optimizer, class Engine>
+struct TrainingRun {
+  using Scalar = typename Model::Scalar;
+  Model& model;
+  Optimizer& optimizer;
+  Engine& rng;
+  const ConstMatrixRef<Scalar>& inputs;  ///< the training data
+  const FitOptions& options;
+  std::vector<Index>& order;  ///< the sample order, reshuffled in place every epoch
+  History& history;           ///< the epochs done so far
+};
+
 namespace detail {
+
+template <class C, class Run, class = void>
+struct has_resume : std::false_type {};
+template <class C, class Run>
+struct has_resume<C, Run, std::void_t<decltype(std::declval<C&>().resume(std::declval<Run&>()))>>
+    : std::true_type {};
+
+template <class C, class Run, class = void>
+struct has_save : std::false_type {};
+template <class C, class Run>
+struct has_save<C, Run, std::void_t<decltype(std::declval<C&>().save(std::declval<const Run&>()))>>
+    : std::true_type {};
 
 template <class C, class = void>
 struct has_epoch_begin : std::false_type {};
@@ -88,10 +115,11 @@ template <class C>
 struct has_rate<C, std::void_t<decltype(std::declval<const C&>().rate(0.0, Index{0}))>>
     : std::true_type {};
 
-template <class C, class M>
+template <class C, class M, class Run>
 constexpr bool is_callback_v = has_epoch_begin<C>::value || has_batch_end<C>::value ||
                                has_validation<C, M>::value || has_epoch_end<C>::value ||
-                               has_epoch_end_with_model<C, M>::value || has_rate<C>::value;
+                               has_epoch_end_with_model<C, M>::value || has_rate<C>::value ||
+                               has_resume<C, Run>::value || has_save<C, Run>::value;
 
 /// Calls on_epoch_end with or without the model; true stops.
 template <class C, class M>
@@ -118,23 +146,38 @@ bool epoch_end(C& callback, const EpochRecord& record, M& model) {
 /// The loop shared by both forms of fit. `train_batch(order, start, count)` gathers the
 /// samples order[start, start + count) and runs one model step, returning its objective.
 template <class Model, class Optimizer, class Engine, class TrainBatch, class... Callbacks>
-History fit_loop(Model& model, Optimizer& optimizer, Index samples, const FitOptions& options,
+History fit_loop(Model& model, Optimizer& optimizer,
+                 const ConstMatrixRef<typename Model::Scalar>& inputs, const FitOptions& options,
                  Engine& rng, TrainBatch&& train_batch, Callbacks&... callbacks) {
-  static_assert((is_callback_v<Callbacks, Model> && ...),
+  using Run = TrainingRun<Model, Optimizer, Engine>;
+  static_assert((is_callback_v<Callbacks, Model, Run> && ...),
                 "latent::fit: every argument after the engine must be a callback with at least "
-                "one hook (on_epoch_begin, on_batch_end, validation_loss, on_epoch_end, rate); "
-                "see train/callbacks.hpp");
+                "one hook (on_epoch_begin, on_batch_end, validation_loss, on_epoch_end, rate, "
+                "resume, save); see train/callbacks.hpp");
+  static_assert((has_resume<Callbacks, Run>::value + ... + 0) <= 1,
+                "latent::fit: at most one callback may resume the run");
   using Clock = std::chrono::steady_clock;
+  const Index samples = inputs.cols();
   const Index batches = (samples + options.batch_size - 1) / options.batch_size;
   [[maybe_unused]] const double base_rate = optimizer.learning_rate();
   std::vector<Index> order(static_cast<std::size_t>(samples));
   std::iota(order.begin(), order.end(), Index{0});
 
+  History history;
+  [[maybe_unused]] Run run{model, optimizer, rng, inputs, options, order, history};
+  Index first_epoch = 0;
+  (
+      [&] {
+        if constexpr (has_resume<Callbacks, Run>::value) first_epoch = callbacks.resume(run);
+      }(),
+      ...);
+  // A run a callback ended early stays ended.
+  if (history.stopped_early) first_epoch = options.epochs;
+
   std::optional<FlushDenormals> flush;
   if (options.flush_denormals) flush.emplace();
 
-  History history;
-  for (Index epoch = 0; epoch < options.epochs; ++epoch) {
+  for (Index epoch = first_epoch; epoch < options.epochs; ++epoch) {
     [[maybe_unused]] FitProgress progress{epoch, options.epochs, 0, batches};
     (
         [&] {
@@ -200,10 +243,14 @@ History fit_loop(Model& model, Optimizer& optimizer, Index samples, const FitOpt
     // Every callback sees the epoch, in the order given, even after one has asked to stop.
     bool stop = false;
     ((stop = epoch_end(callbacks, record, model) || stop), ...);
-    if (stop) {
-      history.stopped_early = epoch + 1 < options.epochs;
-      break;
-    }
+    if (stop) history.stopped_early = epoch + 1 < options.epochs;
+    // Last, so that what is saved includes every callback's decision on the epoch.
+    (
+        [&] {
+          if constexpr (has_save<Callbacks, Run>::value) callbacks.save(std::as_const(run));
+        }(),
+        ...);
+    if (stop) break;
   }
   // A schedule changes the optimizer's rate for this run only.
   if constexpr ((has_rate<Callbacks>::value || ...)) optimizer.set_learning_rate(base_rate);
@@ -238,7 +285,7 @@ History fit(Model& model, Optimizer& optimizer,
   detail::check_data(X, model.input_size(), "latent::fit");
   Matrix<S> batch(X.rows(), std::min(options.batch_size, X.cols()));
   return detail::fit_loop(
-      model, optimizer, X.cols(), options, rng,
+      model, optimizer, X, options, rng,
       [&](const std::vector<Index>& order, Index start, Index count) {
         if (!options.shuffle) return model.train_batch(X.middleCols(start, count), rng);
         for (Index j = 0; j < count; ++j)
@@ -266,7 +313,7 @@ History fit(Model& model, Optimizer& optimizer,
   Matrix<S> batch(X.rows(), std::min(options.batch_size, X.cols()));
   Target batch_targets(targets.rows(), batch.cols());
   return detail::fit_loop(
-      model, optimizer, X.cols(), options, rng,
+      model, optimizer, X, options, rng,
       [&](const std::vector<Index>& order, Index start, Index count) {
         if (!options.shuffle)
           return model.train_batch(X.middleCols(start, count), targets.middleCols(start, count), rng);
