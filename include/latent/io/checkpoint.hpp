@@ -3,10 +3,11 @@
 
 // Needs zlib (link ZLIB::ZLIB), as model files do.
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -253,13 +254,12 @@ Index Checkpoint::resume(TrainingRun<Model, Optimizer, Engine>& run) {
 
   // The frame: magic, version, checksum, scalar type.
   constexpr std::size_t magic = sizeof detail::checkpoint_magic;
-  if (bytes.size() < magic + 12 ||
-      std::memcmp(bytes.data(), detail::checkpoint_magic, magic) != 0)
-    throw Error(who() + (std::memcmp(bytes.data(), detail::checkpoint_magic,
-                                     std::min(bytes.size(), magic)) == 0
-                             ? "truncated"
-                             : "not a latent checkpoint (it does not begin with the checkpoint "
-                               "magic number)"));
+  const std::size_t head = std::min(bytes.size(), magic);
+  if (!std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(head),
+                  detail::checkpoint_magic))
+    throw Error(who() + "not a latent checkpoint (it does not begin with the checkpoint magic "
+                        "number)");
+  if (bytes.size() < magic + 12) throw Error(who() + "truncated");
   const std::uint32_t version = detail::get_u32(bytes.data() + magic);
   if (version > checkpoint_version)
     throw Error(who() + "format version " + std::to_string(version) +
