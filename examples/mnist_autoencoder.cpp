@@ -13,6 +13,7 @@
 #include <iostream>
 #include <string>
 
+#include <latent/io/checkpoint.hpp>
 #include <latent/io/mnist.hpp>
 #include <latent/io/model_file.hpp>
 #include <latent/io/png.hpp>
@@ -34,6 +35,7 @@ struct Settings {
   std::uint64_t seed = 1;
   int threads = 0;
   std::string out = "out/autoencoder";
+  std::string checkpoint;
 };
 
 template <class Model>
@@ -51,8 +53,12 @@ int train_and_report(Model& model, const Settings& settings, const io::Mnist<flo
   options.epochs = settings.epochs;
   options.batch_size = settings.batch;
   examples::Stopwatch clock;
-  const History history = fit(model, adam, train, options, rng, ProgressBar(std::cout, false),
-                              Validation(test));
+  const auto train_with = [&](auto&... checkpoint) {
+    return fit(model, adam, train, options, rng, ProgressBar(std::cout, false), Validation(test),
+               checkpoint...);
+  };
+  io::Checkpoint checkpoint(settings.checkpoint);
+  const History history = settings.checkpoint.empty() ? train_with() : train_with(checkpoint);
   const double seconds = clock.seconds();
 
   const double mse = examples::mse_per_pixel(model.reconstruct(test), test);
@@ -146,6 +152,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"plain", "tied", "sparse", "denoising", "contractive"}))
       ->capture_default_str();
   app.add_option("--lr", settings.lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--checkpoint", settings.checkpoint,
+                 "Save the run to this file every epoch, and resume it from there if it exists");
   examples::add_common_options(app, settings);
   return examples::parse_and_run(app, argc, argv, "mnist_autoencoder", [&] { return run(settings); });
 }

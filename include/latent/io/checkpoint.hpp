@@ -290,7 +290,7 @@ Index Checkpoint::resume(TrainingRun<Model, Optimizer, Engine>& run) {
   const std::string expected = architecture(std::as_const(run.model));
   const std::string architecture_text = in.text();
   if (architecture_text != expected)
-    throw Error(who() + "the checkpoint holds a '" + architecture_text + "' but the model is '" +
+    throw Error(who() + "the checkpoint holds '" + architecture_text + "' but the model is '" +
                 expected + "'" + detail::first_difference(architecture_text, expected));
   const Vector<S> parameters = in.template scalars<S>();
   differs("the parameter count", parameters.size(), run.model.parameters().size());
