@@ -103,6 +103,15 @@ void write_all(const Path& path, const Bytes& bytes) {
   REQUIRE(out.good());
 }
 
+/// The checkpoint of a denoising autoencoder trained on X for `epochs` epochs.
+void write_checkpoint(const Path& path, const Matrix<float>& X, Index epochs) {
+  auto model = denoising<float>(1);
+  latent::Adam<float> adam(0.01);
+  latent::Rng rng(7);
+  Checkpoint checkpoint(path);
+  latent::fit(model, adam, X, options(epochs), rng, checkpoint);
+}
+
 void require_same_history(const History& a, const History& b) {
   REQUIRE(a.epochs.size() == b.epochs.size());
   CHECK(a.stopped_early == b.stopped_early);
@@ -242,13 +251,7 @@ TEST_CASE("resume refuses a checkpoint of another run, naming the difference, an
   const Matrix<float> X = data<float>();
   latent::testing::TempDir dir;
   const Path path = dir / "run.ckpt";
-  {
-    auto model = denoising<float>(1);
-    latent::Adam<float> adam(0.01);
-    latent::Rng rng(7);
-    Checkpoint checkpoint(path);
-    latent::fit(model, adam, X, options(2), rng, checkpoint);
-  }
+  write_checkpoint(path, X, 2);
 
   // Each case runs fit with the checkpoint on a fresh run and expects a refusal before the
   // first step: the model, the optimizer and the engine stay as they were built.
@@ -285,13 +288,7 @@ TEST_CASE("resume refuses a damaged checkpoint: any byte cut off, any bit flippe
   const Matrix<float> X = data<float>(12);
   latent::testing::TempDir dir;
   const Path path = dir / "run.ckpt";
-  {
-    auto model = denoising<float>(1);
-    latent::Adam<float> adam(0.01);
-    latent::Rng rng(7);
-    Checkpoint checkpoint(path);
-    latent::fit(model, adam, X, options(1), rng, checkpoint);
-  }
+  write_checkpoint(path, X, 1);
   const Bytes good = read_all(path);
   REQUIRE(good.size() > 100);
 
