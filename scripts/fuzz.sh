@@ -32,7 +32,8 @@ fi
 build=build/fuzz
 cmake -S . -B "$build" "${launcher[@]}" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
   -DLATENT_FUZZ=ON -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_EXAMPLES=OFF -DLATENT_BUILD_BENCHMARKS=OFF \
-  -DLATENT_CHECK_HEADERS=OFF -DLATENT_INSTALL=OFF -DLATENT_USE_OPENMP=OFF >/dev/null
+  -DLATENT_CHECK_HEADERS=OFF -DLATENT_INSTALL=OFF -DLATENT_USE_OPENMP=OFF -DLATENT_USE_BLAS=OFF \
+  >/dev/null
 cmake --build "$build" --target latent_fuzz_idx latent_fuzz_model_file \
   -j "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 
