@@ -92,6 +92,19 @@ class AllocationBound {
   ~AllocationBound() { detail::allocation_limit = 0; }
 };
 
+/// The LLVMFuzzerInitialize of both targets: with `-seed_corpus=DIR` on the command line, the
+/// target writes its seed files into DIR with `write_seeds` and exits instead of fuzzing.
+template <class WriteSeeds>
+int write_seeds_if_asked(int argc, char** argv, WriteSeeds write_seeds) {
+  const std::string flag = "-seed_corpus=";
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]).rfind(flag, 0) == 0) {
+      write_seeds(std::filesystem::path(argv[i] + flag.size()));
+      std::exit(0);
+    }
+  return 0;
+}
+
 }  // namespace latent::fuzz
 
 #endif  // LATENT_TESTS_FUZZ_FUZZ_SUPPORT_HPP

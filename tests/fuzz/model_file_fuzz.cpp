@@ -90,13 +90,7 @@ void write_seeds(const std::filesystem::path& dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  const std::string flag = "-seed_corpus=";
-  for (int i = 1; i < *argc; ++i)
-    if (std::string((*argv)[i]).rfind(flag, 0) == 0) {
-      write_seeds((*argv)[i] + flag.size());
-      std::exit(0);
-    }
-  return 0;
+  return latent::fuzz::write_seeds_if_asked(*argc, *argv, write_seeds);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
