@@ -16,9 +16,15 @@
 #include "latent/core/types.hpp"
 
 #include "latent/activations.hpp"
+#include "latent/layers/conv2d.hpp"
+#include "latent/layers/conv_transpose2d.hpp"
 #include "latent/layers/dense.hpp"
+#include "latent/layers/image.hpp"
+#include "latent/layers/max_pool2d.hpp"
+#include "latent/layers/reshape.hpp"
 #include "latent/layers/sequential.hpp"
 #include "latent/layers/tied_dense.hpp"
+#include "latent/layers/upsample2d.hpp"
 #include "latent/losses.hpp"
 
 #include "latent/anomaly.hpp"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "latent/core/types.hpp"
+#include "latent/layers/image.hpp"
 
 namespace latent {
 
@@ -26,6 +27,10 @@ namespace latent {
 /// Right: `Sequential encoder{Dense<float, ReLU>(784, 128), Dense<float, ReLU>(128, 32)};`
 /// Wrong: `Sequential{Dense<float, ReLU>(784, 128), Dense<float, ReLU>(64, 32)}` throws
 /// std::invalid_argument naming both layers: 128 outputs cannot feed 64 inputs.
+///
+/// Image layers (Conv2d, ConvTranspose2d, MaxPool2d, Upsample2d; layers/image.hpp) meet their
+/// neighbours by shape, and the error names both shapes. Between an image layer and a vector
+/// layer there must be a Flatten or a Reshape, or the chain does not compile.
 template <class... Layers>
 class Sequential {
   static_assert(sizeof...(Layers) > 0, "latent::Sequential: needs at least one layer");
@@ -138,9 +143,34 @@ class Sequential {
     (check_pair(std::get<I>(layers_), I, std::get<I + 1>(layers_)), ...);
   }
 
+  template <class Layer, class = void>
+  struct gives_image : std::false_type {};
+  template <class Layer>
+  struct gives_image<Layer, std::void_t<decltype(std::declval<const Layer&>().output_shape())>>
+      : std::true_type {};
+  template <class Layer, class = void>
+  struct takes_image : std::false_type {};
+  template <class Layer>
+  struct takes_image<Layer, std::void_t<decltype(std::declval<const Layer&>().input_shape())>>
+      : std::true_type {};
+
+  // Image layers (layers/image.hpp) meet by shape, vector layers by size; where one kind meets
+  // the other, Flatten or Reshape must say how the values are read.
   template <class A, class B>
   static void check_pair(const A& a, std::size_t i, const B& b) {
-    if (a.output_size() != b.input_size())
+    static_assert(!gives_image<A>::value || takes_image<B>::value,
+                  "latent::Sequential: an image layer feeds a vector layer: put "
+                  "Flatten(shape) between them (layers/reshape.hpp)");
+    static_assert(gives_image<A>::value || !takes_image<B>::value,
+                  "latent::Sequential: a vector layer feeds an image layer: put "
+                  "Reshape(shape) between them (layers/reshape.hpp)");
+    if constexpr (gives_image<A>::value) {
+      if (a.output_shape() != b.input_shape())
+        throw std::invalid_argument("latent::Sequential: layer " + std::to_string(i) + " " +
+                                    a.name() + " gives " + to_string(a.output_shape()) +
+                                    " images but layer " + std::to_string(i + 1) + " " +
+                                    b.name() + " takes " + to_string(b.input_shape()));
+    } else if (a.output_size() != b.input_size())
       throw std::invalid_argument(
           "latent::Sequential: layer " + std::to_string(i) + " " + a.name() + " gives " +
           std::to_string(a.output_size()) + " outputs but layer " + std::to_string(i + 1) + " " +
