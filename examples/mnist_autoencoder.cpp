@@ -2,8 +2,11 @@
 //
 //   mnist_autoencoder --model plain --code 32 --epochs 20 --out out/autoencoder
 //
+//   mnist_autoencoder --model conv --code 32 --epochs 20 --out out/conv
+//
 // Writes OUT/reconstructions.png (test digits above their reconstructions), OUT/filters.png
-// (rows of the first weight matrix), OUT/metrics.json and OUT/model.latent. Finds MNIST through
+// (rows of the first weight matrix, or the first convolution's kernels), OUT/metrics.json and
+// OUT/model.latent. Finds MNIST through
 // MNIST_DIR (default data/mnist; scripts/get-mnist.sh fetches it).
 #include <CLI/CLI.hpp>
 
@@ -12,6 +15,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <type_traits>
 
 #include <latent/io/checkpoint.hpp>
 #include <latent/io/mnist.hpp>
@@ -37,6 +41,23 @@ struct Settings {
   std::string out = "out/autoencoder";
   std::string checkpoint;
 };
+
+/// The first layer's weights as pictures: a Dense layer's rows as 28 x 28 images (up to 100),
+/// a convolution's kernels of its first input channel.
+template <class Layer>
+void write_filters(const Layer& first, const float* values, const std::filesystem::path& path) {
+  io::GridOptions grid;
+  grid.scale = io::PixelScale::per_image;
+  if constexpr (std::is_same_v<Layer, Conv2d<float, ReLU>>) {
+    const Index size = first.kernel().size();
+    grid.zoom = 8;
+    io::write_image_grid(path, first.weight(values).topRows(size * size), size, size, grid);
+  } else {
+    const Index filters = std::min<Index>(first.output_size(), 100);
+    grid.zoom = 2;
+    io::write_image_grid(path, first.weight(values).topRows(filters).transpose(), 28, 28, grid);
+  }
+}
 
 template <class Model>
 int train_and_report(Model& model, const Settings& settings, const io::Mnist<float>& mnist,
@@ -72,14 +93,7 @@ int train_and_report(Model& model, const Settings& settings, const io::Mnist<flo
 
   const Matrix<float> shown = test.leftCols(30);
   io::write_comparison(out / "reconstructions.png", shown, model.reconstruct(shown), 28, 28, 10, 2);
-  const auto& first = model.encoder().first();
-  const Index filters = std::min<Index>(first.output_size(), 100);
-  io::GridOptions grid;
-  grid.scale = io::PixelScale::per_image;
-  grid.zoom = 2;
-  io::write_image_grid(out / "filters.png",
-                       first.weight(model.parameters().data()).topRows(filters).transpose(), 28,
-                       28, grid);
+  write_filters(model.encoder().first(), model.parameters().data(), out / "filters.png");
   io::save(model, out / "model.latent");
 
   examples::Metrics metrics;
@@ -111,7 +125,9 @@ int run(const Settings& settings) {
   const io::Mnist<float> mnist = examples::load_mnist_or_explain();
   Rng rng(settings.seed);
   const Index h = settings.hidden, c = settings.code;
-  // The deep models: 784-h-c, ReLU inside, a linear code, a sigmoid output under cross-entropy.
+  // The deep models: 784-h-c, ReLU inside, a linear code, a sigmoid output under cross-entropy;
+  // "conv": 1x28x28 -> 16x14x14 -> 32x7x7 -> c by strided convolutions, mirrored by transposed
+  // ones (--hidden does not apply).
   const auto decoder = [&] {
     return Sequential{Dense<float, ReLU>(c, h), Dense<float, Sigmoid>(h, 784)};
   };
@@ -140,6 +156,17 @@ int run(const Settings& settings) {
                       BinaryCrossEntropy{}, ContractivePenalty(0.01));
     return train_and_report(model, settings, mnist, rng);
   }
+  if (settings.model == "conv") {  // fewer parameters than "plain", a better reconstruction
+    Autoencoder model(
+        Sequential{Conv2d<float, ReLU>({1, 28, 28}, 16, Kernel(3).stride(2).padding(1)),
+                   Conv2d<float, ReLU>({16, 14, 14}, 32, Kernel(3).stride(2).padding(1)),
+                   Flatten<float>({32, 7, 7}), Dense<float>(32 * 7 * 7, c)},
+        Sequential{Dense<float, ReLU>(c, 32 * 7 * 7), Reshape<float>({32, 7, 7}),
+                   ConvTranspose2d<float, ReLU>({32, 7, 7}, 16, Kernel(4).stride(2).padding(1)),
+                   ConvTranspose2d<float, Sigmoid>({16, 14, 14}, 1, Kernel(4).stride(2).padding(1))},
+        rng, BinaryCrossEntropy{});
+    return train_and_report(model, settings, mnist, rng);
+  }
   throw std::invalid_argument("unknown model '" + settings.model + "'");
 }
 
@@ -149,7 +176,7 @@ int main(int argc, char** argv) {
   Settings settings;
   CLI::App app{"Trains an autoencoder on MNIST and compares its test reconstruction with PCA."};
   app.add_option("--model", settings.model, "Variant")
-      ->check(CLI::IsMember({"plain", "tied", "sparse", "denoising", "contractive"}))
+      ->check(CLI::IsMember({"plain", "tied", "sparse", "denoising", "contractive", "conv"}))
       ->capture_default_str();
   app.add_option("--lr", settings.lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--checkpoint", settings.checkpoint,
