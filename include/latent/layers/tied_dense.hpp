@@ -10,6 +10,7 @@
 
 #include "latent/activations.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/activation_pass.hpp"
 #include "latent/detail/gemm.hpp"
 #include "latent/detail/inference.hpp"
 #include "latent/detail/workspace.hpp"
@@ -43,13 +44,13 @@ class TiedDense {
       : inputs_(source.output_size()),
         outputs_(source.input_size()),
         source_offset_(source.offset()),
-        activation_(activation) {}
+        pass_(activation) {}
 
   Index input_size() const noexcept { return inputs_; }
   Index output_size() const noexcept { return outputs_; }
   Index parameter_count() const noexcept { return outputs_; }
   Index offset() const noexcept { return offset_; }
-  const Act& activation() const noexcept { return activation_; }
+  const Act& activation() const noexcept { return pass_.activation(); }
   std::string name() const {
     return std::string("TiedDense<") + Act::name + ">(" + std::to_string(inputs_) + " -> " +
            std::to_string(outputs_) + ")";
@@ -78,34 +79,26 @@ class TiedDense {
 
   ConstMatrixMap<S> forward(const S* values, const ConstMatrixRef<S>& X) {
     assert(X.rows() == inputs_);
-    MatrixMap<S> Z = z_.view(outputs_, X.cols());
+    MatrixMap<S> Z = pass_.preactivation(outputs_, X.cols());
     // Z = b 1^T + W^T X: the product accumulates onto the broadcast bias, one pass over Z
     // fewer than zeroing it for the product and adding b afterwards.
     Z.colwise() = bias(values);
     forward_product_(Z, shared_weight(values).transpose(), X, true);
-    if constexpr (std::is_same_v<Act, Identity>) {
-      return z_.last();
-    } else {
-      MatrixMap<S> A = a_.view(outputs_, X.cols());
-      A.array() = activation_.value(Z.array());
-      return a_.last();
-    }
+    return pass_.activate();
   }
 
   /// As forward, into `out` (output_size x n) instead of the workspace.
   void infer(const S* values, const ConstMatrixRef<S>& X, Matrix<S>& out) const {
-    detail::affine_infer(activation_, shared_weight(values).transpose(), bias(values), X, out);
+    detail::affine_infer(activation(), shared_weight(values).transpose(), bias(values), X, out);
   }
 
   ConstMatrixMap<S> backward(const S* values, S* gradients, const ConstMatrixRef<S>& X,
                              const ConstMatrixRef<S>& dA, bool input_gradient) {
-    if constexpr (std::is_same_v<Act, Identity>) {
+    if constexpr (std::is_same_v<Act, Identity>)
       return backward_preactivation(values, gradients, X, dA, input_gradient);
-    } else {
-      MatrixMap<S> dZ = dz_.view(outputs_, dA.cols());
-      dZ.array() = dA.array() * activation_.derivative(preactivation().array(), output().array());
-      return backward_preactivation(values, gradients, X, dZ, input_gradient);
-    }
+    else
+      return backward_preactivation(values, gradients, X, pass_.preactivation_gradient(dA),
+                                    input_gradient);
   }
 
   ConstMatrixMap<S> backward_preactivation(const S* values, S* gradients,
@@ -121,19 +114,16 @@ class TiedDense {
     return dx_.last();
   }
 
-  ConstMatrixMap<S> preactivation() const { return z_.last(); }
-  ConstMatrixMap<S> output() const {
-    if constexpr (std::is_same_v<Act, Identity>) return z_.last();
-    else return a_.last();
-  }
+  ConstMatrixMap<S> preactivation() const { return pass_.preactivation(); }
+  ConstMatrixMap<S> output() const { return pass_.output(); }
 
  private:
   Index inputs_;
   Index outputs_;
   Index source_offset_;
   Index offset_ = 0;
-  Act activation_;
-  detail::Workspace<S> z_, a_, dz_, dx_;
+  detail::ActivationPass<S, Act> pass_;
+  detail::Workspace<S> dx_;
   detail::Gemm<S> forward_product_, weight_product_, input_product_;
 };
 
