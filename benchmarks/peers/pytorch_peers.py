@@ -12,7 +12,9 @@ four original .gz IDX files, pixels / 255 in float32.
 Protocol (the issue's): Adam 1e-3, the data reshuffled every epoch; samples/s = 4 x 60,000 /
 the time of epochs 2-5, which covers the training steps including the batch gather and no
 evaluation. --quick trains on 10,000 samples for 3 epochs (samples/s from epochs 2-3) and
-shortens the inference and PCA measurements: a smoke run, not a figure to quote.
+shortens the inference and PCA measurements: a smoke run, not a figure to quote. A training
+run projected to take more than --budget seconds stops after 20 (oversubscribed threads can
+make one 100x slower) and reports the rate so far beside an over_budget_s row.
 
 Workloads:
   W1   784-512-256-64-256-512-784, ReLU (the code too), sigmoid output, MSE, batch 128
@@ -53,6 +55,10 @@ def parse_args():
     parser.add_argument("--variant", default="plain",
                         help="plain or torch1-blas2 (W1-W5); full or randomized (pca)")
     parser.add_argument("--quick", action="store_true", help="a smoke run (see above)")
+    parser.add_argument("--budget", type=float, default=600,
+                        help="seconds a training run may take; one projected to take longer "
+                             "stops after 20 and reports samples/s so far with an over_budget_s "
+                             "row (default 600)")
     parser.add_argument("--all", action="store_true", help="run every measurement")
     parser.add_argument("--runs", type=int, default=3, help="--all: processes per measurement")
     parser.add_argument("--threads-list", default="1,2", help="--all: thread counts to measure")
@@ -164,11 +170,23 @@ def build_models():
 
 # ---------------------------------------------------------------------------- measurements
 
-def train(model, optimizer, X, batch, epochs):
-    """Reshuffled every epoch; returns each epoch's seconds (the steps and the batch gather)."""
+class OverBudget(Exception):
+    """Training stopped at the time budget: samples / seconds of the steps it ran."""
+
+    def __init__(self, samples_per_s):
+        super().__init__()
+        self.samples_per_s = samples_per_s
+
+
+def train(model, optimizer, X, batch, epochs, budget=None):
+    """Reshuffled every epoch; returns each epoch's seconds (the steps and the batch gather).
+    A run projected to take more than `budget` seconds stops after 20 (or at the budget) and
+    raises OverBudget with its rate so far, past epoch 1 if it got there.
+    """
     import torch
     n = X.shape[0]
     seconds = []
+    begin = time.perf_counter()
     for _ in range(epochs):
         order = torch.randperm(n)
         start = time.perf_counter()
@@ -178,11 +196,18 @@ def train(model, optimizer, X, batch, epochs):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            now = time.perf_counter()
+            if budget is not None and now - begin > 20:
+                done_overall = len(seconds) * n + first + xb.shape[0]
+                projected = (now - begin) * epochs * n / done_overall
+                if projected > budget:
+                    done = first + xb.shape[0] + n * max(len(seconds) - 1, 0)
+                    raise OverBudget(done / (now - start + sum(seconds[1:])))
         seconds.append(time.perf_counter() - start)
     return seconds
 
 
-def measure_training(workload, threads, variant, quick):
+def measure_training(workload, threads, variant, quick, budget):
     import torch
     torch.manual_seed(1)
     X = torch.from_numpy(load_images("train-images-idx3-ubyte"))
@@ -192,7 +217,12 @@ def measure_training(workload, threads, variant, quick):
     make, batch = build_models()[workload]
     model = make()
     adam = torch.optim.Adam(model.parameters(), lr=1e-3)
-    seconds = train(model, adam, X, batch, epochs)
+    try:
+        seconds = train(model, adam, X, batch, epochs, budget)
+    except OverBudget as stopped:
+        emit(workload, threads, variant, "samples_per_s", stopped.samples_per_s)
+        emit(workload, threads, variant, "over_budget_s", budget)
+        return
     emit(workload, threads, variant, "samples_per_s", (epochs - 1) * X.shape[0] / sum(seconds[1:]))
     if workload == "W1":
         emit(workload, threads, variant, "peak_rss_mb", peak_rss_mb())
@@ -273,7 +303,7 @@ def measure(args):
     if args.workload == "W5":
         measure_inference(args.threads, args.variant, args.quick)
     else:
-        measure_training(args.workload, args.threads, args.variant, args.quick)
+        measure_training(args.workload, args.threads, args.variant, args.quick, args.budget)
 
 
 def measure_all(args):
@@ -292,7 +322,8 @@ def measure_all(args):
     for run in range(1, args.runs + 1):  # rounds, so that a slow spell hits every measurement
         for workload, t, variant in plan:
             command = [sys.executable, os.path.abspath(__file__), "--workload", workload,
-                       "--threads", str(t), "--variant", variant] + (["--quick"] if args.quick else [])
+                       "--threads", str(t), "--variant", variant, "--budget", str(args.budget)]
+            command += ["--quick"] if args.quick else []
             print(f"pytorch_peers.py: run {run}: {workload}, {t} thread(s), {variant}",
                   file=sys.stderr, flush=True)
             output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
