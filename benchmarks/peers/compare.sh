@@ -9,8 +9,8 @@
 #   benchmarks/peers/compare.sh BUILD_DIR [--quick]
 #
 # --quick: one round of 10,000 samples and 3 epochs per training run, fewer calls: a smoke run
-# of a few minutes whose figures are not to be quoted. The full run takes about half an hour on
-# 2 cores. A PyTorch training run projected to take over 300 s (60 with --quick) stops after 20 s
+# of a few minutes whose figures are not to be quoted. The full run takes under an hour on 2
+# cores. A PyTorch training run projected to take over 300 s (60 with --quick) stops after 20 s
 # and reports its rate so far, marked in the table: oversubscribed, PyTorch can run 100x slower
 # than on one thread.
 # MNIST: $MNIST_DIR, else data/mnist (fetched there by scripts/get-mnist.sh when missing).
