@@ -33,7 +33,8 @@ Threads: variant 'plain' gives torch and OpenBLAS the same count; 'torch1-blas2'
 own ops on one thread and lets OpenBLAS use two, the issue's best PyTorch setting on 2 cores.
 Both are set through the environment before torch is imported.
 
-Output: CSV rows framework,workload,threads,variant,metric,value (--all appends the run).
+Output: CSV rows framework,workload,threads,variant,metric,value (--all appends the run;
+benchmarks/peers/table.py takes the medians, as compare.sh does).
 """
 
 import argparse
