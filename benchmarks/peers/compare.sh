@@ -13,6 +13,7 @@
 # cores. A PyTorch training run projected to take over 300 s (60 with --quick) stops after 20 s
 # and reports its rate so far, marked in the table: oversubscribed, PyTorch can run 100x slower
 # than on one thread.
+# PEERS_PYTHON: the interpreter with torch and sklearn (default /usr/bin/python3).
 # MNIST: $MNIST_DIR, else data/mnist (fetched there by scripts/get-mnist.sh when missing).
 # Raw rows go to out/bench/peers/runs.csv (framework,workload,threads,variant,metric,value,run),
 # train_step's to out/bench/peers/train_step-RUN.csv, the medians to medians.csv and the table to
@@ -50,7 +51,7 @@ cmake --build "$build_dir" --target latent_bench_peers_latent latent_bench_train
 peers_latent=$build_dir/benchmarks/peers_latent
 train_step=$build_dir/benchmarks/train_step
 
-python=/usr/bin/python3
+python=${PEERS_PYTHON:-/usr/bin/python3}  # Debian's, where python3-torch installs
 with_peers=true
 if ! "$python" -c 'import torch, sklearn, numpy' 2>/dev/null; then
   echo "compare.sh: $python cannot import torch, sklearn and numpy (scripts/deps.sh --peers" \
