@@ -2,7 +2,19 @@
 # Installs, through apt-get, the Debian packages latent's build, tests, examples and benchmarks
 # need. Idempotent and silent when everything is there; apt-get update runs only when something
 # is missing. Needs root or sudo for that case.
+#
+#   scripts/deps.sh           what latent needs
+#   scripts/deps.sh --peers   also PyTorch, scikit-learn and NumPy for Debian's /usr/bin/python3,
+#                             the frameworks benchmarks/peers/compare.sh measures latent against
 set -euo pipefail
+
+peers=false
+for arg in "$@"; do
+  case $arg in
+    --peers) peers=true ;;
+    *) echo "usage: scripts/deps.sh [--peers]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   cmake g++ make pkg-config
@@ -11,6 +23,9 @@ packages=(
   ccache python3
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer
 )
+if $peers; then
+  packages+=(python3-torch python3-sklearn python3-numpy)
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "deps.sh: no dpkg-query (not Debian or Ubuntu?): install by hand: ${packages[*]}" >&2
