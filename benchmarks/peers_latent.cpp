@@ -17,6 +17,7 @@
 //   W2   784-64-784, sigmoid code and output, MSE, batch 64
 //   W3   VAE 784-400-(20, 20)-400-784, ReLU, Bernoulli decoder, batch 128; full mode trains
 //        10 epochs and reports the test loss (negative ELBO per sample, one draw)
+//   W4   the convolutional autoencoder (mnist_autoencoder --model conv), MSE, batch 128
 //   W5   W1's encoder after one epoch: latency of one sample (median of many calls) and the
 //        time to encode 1,000 samples, each beside the same products alone (its GEMM bound)
 //   pca  Pca<float> on the training set, k = 64, solver exact or randomized, 1 thread: seconds
@@ -210,13 +211,29 @@ void pca(const Settings& settings) {
   emit(settings, "test_mse_k32", squared / static_cast<double>(data.test.size()));
 }
 
-// W4, the convolutional autoencoder, joins this table once latent has convolutional layers;
-// benchmarks/peers/compare.sh fills its row from whatever --list names.
+/// W4, the convolutional autoencoder of examples/mnist_autoencoder.cpp (--model conv) and of
+/// pytorch_peers.py's ConvAutoencoder, under MSE as there.
+void w4(const Settings& settings) {
+  const Data data = load(settings);
+  Rng rng(1);
+  Autoencoder model(
+      Sequential{Conv2d<float, ReLU>({1, 28, 28}, 16, Kernel(3).stride(2).padding(1)),
+                 Conv2d<float, ReLU>({16, 14, 14}, 32, Kernel(3).stride(2).padding(1)),
+                 Flatten<float>({32, 7, 7}), Dense<float>(32 * 7 * 7, 32)},
+      Sequential{Dense<float, ReLU>(32, 32 * 7 * 7), Reshape<float>({32, 7, 7}),
+                 ConvTranspose2d<float, ReLU>({32, 7, 7}, 16, Kernel(4).stride(2).padding(1)),
+                 ConvTranspose2d<float, Sigmoid>({16, 14, 14}, 1, Kernel(4).stride(2).padding(1))},
+      rng);
+  const std::size_t epochs = measured_epochs(settings);
+  const History history = train(model, data.train, 128, static_cast<Index>(epochs), rng);
+  emit(settings, "samples_per_s", samples_per_second(history, epochs, data.train.cols()));
+}
+
 const std::map<std::string, std::function<void(const Settings&)>> workloads{
-    {"W1", w1}, {"W2", w2}, {"W3", w3}, {"W5", w5}, {"pca", pca}};
+    {"W1", w1}, {"W2", w2}, {"W3", w3}, {"W4", w4}, {"W5", w5}, {"pca", pca}};
 
 int usage() {
-  std::cerr << "usage: peers_latent --workload W1|W2|W3|W5|pca [--threads n] [--variant v] [--quick]\n"
+  std::cerr << "usage: peers_latent --workload W1|W2|W3|W4|W5|pca [--threads n] [--variant v] [--quick]\n"
                "       peers_latent --list\n";
   return 2;
 }

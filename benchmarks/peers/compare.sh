@@ -63,7 +63,7 @@ out=out/bench/peers
 mkdir -p "$out"
 rm -f "$out"/runs.csv "$out"/train_step-*.csv "$out"/load.txt
 
-# W4 (the convolutional autoencoder) is measured for latent once peers_latent lists it.
+# Each workload runs for latent only if peers_latent lists it (--list).
 latent_workloads=$("$peers_latent" --list)
 measurements=()  # framework workload threads variant
 for workload in W1 W2 W3 W4 W5; do
