@@ -122,7 +122,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 
 if command -v gnuplot >/dev/null 2>&1; then
   gnuplot <<GP
-set terminal pngcairo size 720,450 font ",10"
+set terminal pngcairo size 720,450 font ",10" noenhanced
 set datafile separator ","
 set key outside right
 set grid
@@ -132,18 +132,19 @@ set xlabel "code size"
 set ylabel "test MSE per pixel"
 set logscale xy
 set xtics (2, 4, 8, 16, 32, 64)
-plot for [m in "pca linear plain tied denoising sparse vae"] "$out/reconstruction.csv" \
-  using 2:(strcol(1) eq m ? \$6 : 1/0) with linespoints title m
+plot for [m in "pca linear plain tied denoising sparse vae"] \
+  "< awk -F, '\$1 == \"".m."\"' '$out/reconstruction.csv'" using 2:6 with linespoints title m
 set output "$out/deep_autoencoder.png"
 set title "784-1000-500-250-30 autoencoder: test error against training time"
 set xlabel "training seconds"
 set ylabel "squared error per test image"
 unset logscale x
 set xtics auto
+set xrange [0:*]
 set logscale y
 pca = system("sed -n 's/^pca-30,[^,]*,//p' '$out/deep_autoencoder_summary.csv'") + 0
 plot "$out/deep_autoencoder.csv" using 2:5 with linespoints title "autoencoder", \
-  pca with lines dashtype 2 title "PCA-30", 3.0 with lines dashtype 3 title "Hinton & Salakhutdinov: 3.00"
+  pca with lines dashtype 2 title "PCA-30", 3.0 with lines dashtype 3 title "Hinton and Salakhutdinov: 3.00"
 GP
 else
   echo "bench.sh: no gnuplot: plots skipped" >&2
