@@ -1,9 +1,11 @@
 // What the MNIST benchmark programs share beside examples/mnist_support.hpp: a CSV file that
-// is written row by row (a run stopped halfway keeps the rows it finished) and the squared
-// error per test image. Not part of the library.
+// is written row by row (a run stopped halfway keeps the rows it finished), the squared error
+// per test image, and the learning rate of a run with a time budget. Not part of the library.
 #ifndef LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 #define LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +63,15 @@ inline double squared_error_per_image(const latent::Matrix<float>& reconstructio
                                       const latent::Matrix<float>& original) {
   return (reconstruction - original).cast<double>().squaredNorm() /
          static_cast<double>(original.cols());
+}
+
+/// Cosine annealing (Loshchilov and Hutter, 2017) from base to base / 100 over a time budget
+/// rather than a number of epochs, since how many epochs fit depends on the machine and its
+/// load. progress: the seconds spent over the budget's; held at base / 100 past 1.
+inline double annealed_rate(double base, double progress) {
+  const double minimum = base / 100;
+  const double pi = 3.14159265358979323846;
+  return minimum + (base - minimum) * 0.5 * (1.0 + std::cos(pi * std::min(progress, 1.0)));
 }
 
 }  // namespace bench
