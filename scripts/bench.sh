@@ -10,7 +10,7 @@
 #
 #   --quick   small budgets (1 epoch, 30-second runs, 200 test images for the likelihoods):
 #             under 5 minutes on 2 cores once built, the same tables and files; the full run
-#             takes about 90 minutes (20 of them the deep autoencoder, 30 the best VAE)
+#             takes about 100 minutes (20 of them the deep autoencoder, 30 the best VAE)
 #   --peers   also runs benchmarks/peers/compare.sh (PyTorch and scikit-learn) when present
 #   --out     default out/bench;  --build  default build/bench
 # A parallel build uses all cores unless CMAKE_BUILD_PARALLEL_LEVEL says otherwise.
@@ -28,7 +28,7 @@ while (($#)); do
     --out=*) out=${1#--out=}; shift ;;
     --build) build=${2:?--build needs a folder}; shift 2 ;;
     --build=*) build=${1#--build=}; shift ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
