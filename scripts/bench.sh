@@ -142,6 +142,9 @@ unset logscale x
 set xtics auto
 set xrange [0:*]
 set logscale y
+set yrange [2:20]
+set key inside right center
+set ytics (2, 3, 4, 5, 7, 10, 14, 20)
 pca = system("sed -n 's/^pca-30,[^,]*,//p' '$out/deep_autoencoder_summary.csv'") + 0
 plot "$out/deep_autoencoder.csv" using 2:5 with linespoints title "autoencoder", \
   pca with lines dashtype 2 title "PCA-30", 3.0 with lines dashtype 3 title "Hinton and Salakhutdinov: 3.00"
