@@ -24,6 +24,8 @@
 //        to fit; test MSE per pixel at k = 32
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -232,40 +234,34 @@ void w4(const Settings& settings) {
 const std::map<std::string, std::function<void(const Settings&)>> workloads{
     {"W1", w1}, {"W2", w2}, {"W3", w3}, {"W4", w4}, {"W5", w5}, {"pca", pca}};
 
-int usage() {
-  std::cerr << "usage: peers_latent --workload W1|W2|W3|W4|W5|pca [--threads n] [--variant v] [--quick]\n"
-               "       peers_latent --list\n";
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Settings settings;
+  bool list = false;
+  CLI::App app{"latent's side of the comparison with PyTorch: one measurement, CSV rows on stdout"};
+  std::vector<std::string> names;
+  for (const auto& entry : workloads) names.push_back(entry.first);
+  app.add_option("--workload", settings.workload, "What to measure")->check(CLI::IsMember(names));
+  app.add_option("--threads", settings.threads, "Threads (set_threads; PCA runs on one)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--variant", settings.variant, "pca: exact or randomized")->capture_default_str();
+  app.add_flag("--quick", settings.quick, "A smoke run: 10,000 samples, 3 epochs");
+  app.add_flag("--list", list, "Print the workloads this build measures, one a line");
   try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      const bool has_value = i + 1 < argc;
-      if (arg == "--list") {
-        for (const auto& entry : workloads) std::cout << entry.first << '\n';
-        return 0;
-      } else if (arg == "--quick") {
-        settings.quick = true;
-      } else if (arg == "--workload" && has_value) {
-        settings.workload = argv[++i];
-      } else if (arg == "--threads" && has_value) {
-        settings.threads = std::stoi(argv[++i]);
-      } else if (arg == "--variant" && has_value) {
-        settings.variant = argv[++i];
-      } else {
-        return usage();
-      }
-    }
-    const auto workload = workloads.find(settings.workload);
-    if (workload == workloads.end()) return usage();
-    set_threads(settings.workload == "pca" ? 1 : settings.threads);
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (list) {
+    for (const std::string& name : names) std::cout << name << '\n';
+    return 0;
+  }
+  try {
+    if (settings.workload.empty()) throw std::invalid_argument("--workload is required (see --help)");
     if (settings.workload == "pca") settings.threads = 1;
-    workload->second(settings);
+    set_threads(settings.threads);
+    workloads.at(settings.workload)(settings);
   } catch (const std::exception& e) {
     std::cerr << "peers_latent: " << e.what() << '\n';
     return 1;
