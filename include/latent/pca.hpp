@@ -20,9 +20,12 @@ enum class PcaSolver {
   /// Eigendecomposition of the d x d covariance, accumulated over blocks of centred columns:
   /// exact, and cheap while d is in the low thousands whatever n is.
   exact,
-  /// Randomised SVD (Halko, Martinsson and Tropp, 2011): a Gaussian sketch of the centred
-  /// data's row space, refined by power iterations; costs about 2 (q + 1) passes of
-  /// d x n x (k + oversampling) multiply-adds, never forms the covariance.
+  /// Randomised SVD (Halko, Martinsson and Tropp, 2011): a Gaussian sketch of width
+  /// l = k + oversampling, refined by q power iterations, then the exact solution within it.
+  /// Each iteration applies M M^T, M the centred data, either as two passes over the data
+  /// (about (2q + 3) n d l multiply-adds in all, the covariance never formed) or through the
+  /// d x d covariance formed once (n d^2 / 2, then (q + 2) d^2 l): whichever costs fewer, so
+  /// the covariance when d is below about 2 (2q + 3) l. Both find the same subspace.
   randomized,
   /// exact up to d = 2000, randomized above.
   automatic,
@@ -135,8 +138,11 @@ class Pca {
 
   // Defined below the class, so not inline: an `extern template` declaration then keeps them
   // (and the solvers they instantiate) out of the translation units that see it.
+  Matrix<S> covariance(const ConstMatrixRef<S>& X) const;
   void fit_exact(const ConstMatrixRef<S>& X);
   void fit_randomized(const ConstMatrixRef<S>& X);
+  void fit_sketch_from_covariance(const ConstMatrixRef<S>& X, const Matrix<S>& omega);
+  void fit_sketch_from_data(const ConstMatrixRef<S>& X, const Matrix<S>& omega);
   Matrix<S> apply_centred_transpose(const ConstMatrixRef<S>& X, const Matrix<S>& Y) const;
   Matrix<S> apply_centred(const ConstMatrixRef<S>& X, const Matrix<S>& Z) const;
   static Matrix<S> orthonormal(const Matrix<S>& A);
@@ -157,23 +163,29 @@ class Pca {
   S total_variance_ = S(0);
 };
 
+// (1 / (n - 1)) sum of (x - mean)(x - mean)^T, lower triangle only (a symmetric rank update),
+// accumulated over blocks of columns so that the centred data is never held whole.
 template <class S>
-void Pca<S>::fit_exact(const ConstMatrixRef<S>& X) {
-  const Index d = X.rows(), n = X.cols(), k = options_.components;
-  // C = sum of (x - mean)(x - mean)^T over blocks of columns: the centred data is never held
-  // whole, and only the lower triangle is accumulated (a symmetric rank update).
-  Matrix<S> covariance = Matrix<S>::Zero(d, d);
+Matrix<S> Pca<S>::covariance(const ConstMatrixRef<S>& X) const {
+  const Index d = X.rows(), n = X.cols();
+  Matrix<S> sum = Matrix<S>::Zero(d, d);
   Matrix<S> centred;
   constexpr Index block = 4096;
   for (Index start = 0; start < n; start += block) {
     const Index count = std::min(block, n - start);
     centred = X.middleCols(start, count).colwise() - mean_;
-    covariance.template selfadjointView<Eigen::Lower>().rankUpdate(centred);
+    sum.template selfadjointView<Eigen::Lower>().rankUpdate(centred);
   }
-  covariance /= static_cast<S>(n - 1);
-  total_variance_ = covariance.diagonal().sum();
+  return sum / static_cast<S>(n - 1);
+}
+
+template <class S>
+void Pca<S>::fit_exact(const ConstMatrixRef<S>& X) {
+  const Index k = options_.components;
+  const Matrix<S> C = covariance(X);
+  total_variance_ = C.diagonal().sum();
   const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
-      eigen_solver(covariance.template cast<double>());
+      eigen_solver(C.template cast<double>());
   // Eigenvalues come in increasing order: the last k, reversed.
   components_ = solver.eigenvectors().rightCols(k).rowwise().reverse().template cast<S>();
   variance_ = solver.eigenvalues().tail(k).reverse().template cast<S>();
@@ -191,21 +203,52 @@ Eigen::SelfAdjointEigenSolver<Matrix<double>> Pca<S>::eigen_solver(const Matrix<
 
 template <class S>
 void Pca<S>::fit_randomized(const ConstMatrixRef<S>& X) {
-  const Index n = X.cols(), k = options_.components;
-  const Index width = std::min(k + options_.oversampling, std::min(X.rows(), n));
+  const Index d = X.rows(), n = X.cols(), q = options_.power_iterations;
+  const Index width = std::min(options_.components + options_.oversampling, std::min(d, n));
   Rng rng(options_.seed);
-  // Sketch the range of M^T (n x d), M = X - mean 1^T the centred data; M is applied
-  // through X and a rank-one correction so that it is never formed.
-  Matrix<S> omega(X.rows(), width);
+  Matrix<S> omega(d, width);
   fill_normal(omega, 0.0, 1.0, rng);
-  Matrix<S> sample = apply_centred_transpose(X, omega);  // n x width
-  Matrix<S> basis = orthonormal(sample);
+  // Multiply-adds of each route (see PcaSolver::randomized), in double: n d^2 overflows Index
+  // long before it overflows memory.
+  const double dd = static_cast<double>(d), nn = static_cast<double>(n),
+               ll = static_cast<double>(width), qq = static_cast<double>(q);
+  if (nn * dd * dd / 2 + (qq + 2) * dd * dd * ll < (2 * qq + 3) * nn * dd * ll)
+    fit_sketch_from_covariance(X, omega);
+  else
+    fit_sketch_from_data(X, omega);
+}
+
+// The basis Q (d x l) of span((M M^T)^(q+1) omega) with M M^T = (n - 1) C, then the exact
+// solution within it: the eigenvectors U of Q^T C Q (l x l, in double) give the components Q U.
+template <class S>
+void Pca<S>::fit_sketch_from_covariance(const ConstMatrixRef<S>& X, const Matrix<S>& omega) {
+  const Index k = options_.components;
+  const Matrix<S> C = covariance(X);
+  const auto symmetric = C.template selfadjointView<Eigen::Lower>();
+  Matrix<S> basis = orthonormal(symmetric * omega);
+  for (Index q = 0; q < options_.power_iterations; ++q) basis = orthonormal(symmetric * basis);
+  const Matrix<S> projected = basis.transpose() * (symmetric * basis);
+  const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
+      eigen_solver(projected.template cast<double>());
+  const Matrix<double> U = solver.eigenvectors().rightCols(k).rowwise().reverse();
+  components_ = (basis.template cast<double>() * U).template cast<S>();
+  variance_ = solver.eigenvalues().tail(k).reverse().array().max(0.0).template cast<S>();
+  total_variance_ = C.diagonal().sum();
+}
+
+// The same subspace from passes over the data: a basis of the range of M^T (n x l) refined by
+// power iterations, M = X - mean 1^T applied through X and a rank-one correction so that it is
+// never formed.
+template <class S>
+void Pca<S>::fit_sketch_from_data(const ConstMatrixRef<S>& X, const Matrix<S>& omega) {
+  const Index n = X.cols(), k = options_.components;
+  Matrix<S> basis = orthonormal(apply_centred_transpose(X, omega));  // n x l
   for (Index q = 0; q < options_.power_iterations; ++q) {
-    Matrix<S> projected = orthonormal(apply_centred(X, basis));  // d x width
-    basis = orthonormal(apply_centred_transpose(X, projected));   // n x width
+    Matrix<S> projected = orthonormal(apply_centred(X, basis));  // d x l
+    basis = orthonormal(apply_centred_transpose(X, projected));
   }
-  // B = basis^T M^T (width x d) = U Sigma V^T; the components are V's first k columns. With
-  // B B^T = U Sigma^2 U^T (width x width, in double), V = B^T U Sigma^-1: the orthonormalised
+  // B = basis^T M^T (l x d) = U Sigma V^T; the components are V's first k columns. With
+  // B B^T = U Sigma^2 U^T (l x l, in double), V = B^T U Sigma^-1: the orthonormalised
   // columns of B^T U, which also stay orthonormal where Sigma has zeros (data of rank < k).
   const Matrix<double> small = apply_centred(X, basis).transpose().template cast<double>();
   const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
