@@ -84,7 +84,8 @@ measurements+=("latent pca 1 exact" "latent pca 1 randomized"
 
 for ((run = 1; run <= rounds; run++)); do
   echo "round $run: $(uptime)" >>"$out/load.txt"  # what else the machine was doing
-  "$train_step" --benchmark_format=csv --benchmark_min_time=1 2>/dev/null \
+  "$train_step" --benchmark_format=csv --benchmark_min_time=1 \
+    --benchmark_filter='W1_.*/float/batch:128/|W2_.*/float/batch:64/' 2>/dev/null \
     >"$out/train_step-$run.csv"
   for measurement in "${measurements[@]}"; do
     read -r framework workload t variant <<<"$measurement"

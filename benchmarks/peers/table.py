@@ -26,6 +26,11 @@ def read_runs(path):
     return {key: statistics.median(v) for key, v in values.items()}
 
 
+# The batch each workload trains at (pytorch_peers.py, peers_latent.cpp): its GEMM bound is
+# train_step's row of that batch, in float.
+BATCH = {"W1": 128, "W2": 64}
+
+
 def read_gemm_bounds(out_dir):
     """train_step's GEMM-only samples/s, median over its runs: {(workload, threads): value}."""
     values = defaultdict(list)
@@ -34,11 +39,14 @@ def read_gemm_bounds(out_dir):
             lines = f.readlines()
         header = next(i for i, line in enumerate(lines) if line.startswith("name,"))
         for row in csv.DictReader(lines[header:]):
-            name = row["name"]  # train_step/W1_784-..._batch128/threads:1/real_time[_median]
+            name = row["name"]  # train_step/W1_784-.../float/batch:128/threads:1/real_time
             if "_stddev" in name or "_cv" in name or "_mean" in name:
                 continue
             workload = name.split("/")[1].split("_")[0]
             threads = int(name.split("threads:")[1].split("/")[0])
+            batch = int(name.split("batch:")[1].split("/")[0])
+            if "/float/" not in name or batch != BATCH.get(workload):
+                continue
             values[(workload, threads)].append(float(row["gemm samples/s"]))
     return {key: statistics.median(v) for key, v in values.items()}
 

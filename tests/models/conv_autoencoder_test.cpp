@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -12,7 +13,8 @@
 
 // Image layers inside the models: a whole convolutional autoencoder (plain, sparse, with pooling
 // and upsampling, and as a VAE's body) against central differences of its objective, a
-// steady-state step without allocation, learning on synthetic images, and its model file name.
+// steady-state step without allocation, learning on synthetic images, anomaly detection and a
+// classifier head on its code, and its model file name.
 
 namespace {
 
@@ -69,18 +71,36 @@ double gradient_error(Model& model, const Matrix<double>& X) {
   return latent::testing::relative_error(analytic, numeric);
 }
 
-/// n 1x8x8 images: a bright bar (horizontal or vertical, 2 wide) on a dim background.
-Matrix<float> bars(Index n, std::uint64_t seed) {
+/// n 1x8x8 images of a bright bar, 2 wide, on a dim background, and which way each runs
+/// (1 = horizontal); with `crosses`, each image has both bars instead, an anomaly to bars.
+struct Bars {
+  Matrix<float> images;
+  latent::Labels horizontal;
+};
+Bars bars(Index n, std::uint64_t seed, bool crosses = false) {
   latent::Rng rng(seed);
   std::uniform_int_distribution<int> position(0, 6), direction(0, 1);
-  Matrix<float> images = Matrix<float>::Constant(64, n, 0.1f);
+  Bars out{Matrix<float>::Constant(64, n, 0.1f), latent::Labels(n)};
   for (Index j = 0; j < n; ++j) {
-    const int at = position(rng);
-    const bool horizontal = direction(rng) == 1;
-    for (int a = at; a < at + 2; ++a)
-      for (int b = 0; b < 8; ++b) images(horizontal ? a * 8 + b : b * 8 + a, j) = 0.9f;
+    const int at = position(rng), across = position(rng);
+    out.horizontal(j) = direction(rng);
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 8; ++b) {
+        if (out.horizontal(j) == 1 || crosses) out.images((at + a) * 8 + b, j) = 0.9f;
+        if (out.horizontal(j) == 0 || crosses) out.images(b * 8 + across + a, j) = 0.9f;
+      }
   }
-  return images;
+  return out;
+}
+
+auto bars_encoder() {
+  return Sequential{Conv2d<float, latent::ReLU>({1, 8, 8}, 8, Kernel(3).stride(2).padding(1)),
+                    Flatten<float>({8, 4, 4}), Dense<float>(128, 2)};
+}
+auto bars_decoder() {
+  return Sequential{Dense<float, latent::ReLU>(2, 128), Reshape<float>({8, 4, 4}),
+                    ConvTranspose2d<float, latent::Sigmoid>({8, 4, 4}, 1,
+                                                            Kernel(4).stride(2).padding(1))};
 }
 
 }  // namespace
@@ -143,16 +163,7 @@ TEST_CASE("Convolutional autoencoders of every kind learn images of bars",
           "[conv_autoencoder][learning]") {
   // 1x8x8 bars, a 2-number code: trained, it says where the bar is and which way it runs, and
   // the test error falls below a tenth of the untrained model's (to about a twentieth here).
-  const Matrix<float> train = bars(512, 21), test = bars(256, 22);
-  const auto encoder = [] {
-    return Sequential{Conv2d<float, latent::ReLU>({1, 8, 8}, 8, Kernel(3).stride(2).padding(1)),
-                      Flatten<float>({8, 4, 4}), Dense<float>(128, 2)};
-  };
-  const auto decoder = [] {
-    return Sequential{Dense<float, latent::ReLU>(2, 128), Reshape<float>({8, 4, 4}),
-                      ConvTranspose2d<float, latent::Sigmoid>({8, 4, 4}, 1,
-                                                              Kernel(4).stride(2).padding(1))};
-  };
+  const Matrix<float> train = bars(512, 21).images, test = bars(256, 22).images;
   latent::FitOptions options;
   options.epochs = 150;
   const auto learned = [&](auto model, latent::Rng& rng) {
@@ -164,9 +175,53 @@ TEST_CASE("Convolutional autoencoders of every kind learn images of bars",
     return after / before;
   };
   latent::Rng rng(23);
-  CHECK(learned(latent::Autoencoder(encoder(), decoder(), rng), rng) < 0.1);
-  CHECK(learned(latent::Autoencoder(encoder(), decoder(), rng, latent::MaskingNoise(0.2)), rng) < 0.1);
-  CHECK(learned(latent::Autoencoder(encoder(), decoder(), rng, latent::L1Penalty(1e-3)), rng) < 0.1);
+  CHECK(learned(latent::Autoencoder(bars_encoder(), bars_decoder(), rng), rng) < 0.1);
+  CHECK(learned(latent::Autoencoder(bars_encoder(), bars_decoder(), rng, latent::MaskingNoise(0.2)),
+                rng) < 0.1);
+  CHECK(learned(latent::Autoencoder(bars_encoder(), bars_decoder(), rng, latent::L1Penalty(1e-3)),
+                rng) < 0.1);
+}
+
+TEST_CASE("A trained convolutional autoencoder serves the anomaly detector and a classifier head",
+          "[conv_autoencoder][anomaly][transfer]") {
+  const Bars train = bars(512, 31), test = bars(256, 32), crosses = bars(256, 33, true);
+  latent::Rng rng(34);
+  latent::Autoencoder model(bars_encoder(), bars_decoder(), rng);
+  latent::Adam<float> adam(3e-3);
+  latent::FitOptions options;
+  options.epochs = 150;
+  latent::fit(model, adam, train.images, options, rng);
+
+  SECTION("crosses reconstruct badly through a code trained on single bars") {
+    latent::AnomalyDetector detector(latent::reconstruction_error(std::as_const(model)));
+    detector.fit(train.images, 0.99);
+    const double crosses_flagged = detector.predict(crosses.images).cast<double>().mean();
+    const double bars_flagged = detector.predict(test.images).cast<double>().mean();
+    INFO("flagged: crosses " << crosses_flagged << ", bars " << bars_flagged);
+    CHECK(crosses_flagged > 0.9);
+    CHECK(bars_flagged < 0.05);
+  }
+  SECTION("a head on the frozen code, then the encoder under it, tell which way a bar runs") {
+    using Head = latent::FeedForward<Sequential<Dense<float, latent::Tanh>, Dense<float>>,
+                                     latent::SoftmaxCrossEntropy>;
+    Head head(Sequential{Dense<float, latent::Tanh>(2, 16), Dense<float>(16, 2)}, rng);
+    const auto accuracy = [&](auto& classifier) {
+      const Matrix<float> logits = classifier.predict(test.images);
+      const latent::Labels predicted = (logits.row(1).array() > logits.row(0).array()).cast<int>();
+      return (predicted.array() == test.horizontal.array()).cast<double>().mean();
+    };
+    latent::Adam<float> head_adam(1e-2);
+    latent::fit(head, head_adam, model.encode(train.images), train.horizontal, options, rng);
+    auto classifier = latent::with_head(model, head);
+    const double frozen = accuracy(classifier);
+    latent::Adam<float> slow(1e-3);
+    options.epochs = 20;
+    latent::fit(classifier, slow, train.images, train.horizontal, options, rng);
+    const double tuned = accuracy(classifier);
+    INFO("accuracy: frozen code " << frozen << ", fine-tuned " << tuned);
+    CHECK(frozen > 0.95);
+    CHECK(tuned > 0.95);
+  }
 }
 
 TEST_CASE("A model file names a convolutional model's image layers and shapes",
