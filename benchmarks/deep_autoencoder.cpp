@@ -8,9 +8,9 @@
 //
 // Recipe: ReLU hidden layers, a linear 30-d code, a sigmoid output under cross-entropy, Adam
 // with the rate annealed on a cosine from --lr to --lr / 100 over the budget's seconds (set at
-// the start of each epoch), --batch samples per step. Writes the curve (--csv: epoch,
-// train_seconds, learning_rate, train_loss, test_squared_error_per_image) and a summary beside
-// PCA-30 (--summary).
+// the start of each epoch), --batch samples per step, --weight-decay on the weights (default
+// none). Writes the curve (--csv: epoch, train_seconds, learning_rate, train_loss,
+// test_squared_error_per_image) and a summary beside PCA-30 (--summary).
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -33,6 +33,7 @@ struct Settings {
   Index max_epochs = 1000;
   Index batch = 128;
   double lr = 1e-3;
+  double weight_decay = 0.0;
   std::uint64_t seed = 1;
   int threads = 0;
   std::string csv = "out/bench/deep_autoencoder.csv";
@@ -58,7 +59,7 @@ int run(const Settings& settings) {
                                Dense<float, ReLU>(500, 250), Dense<float>(250, 30)},
                     Sequential{Dense<float, ReLU>(30, 250), Dense<float, ReLU>(250, 500),
                                Dense<float, ReLU>(500, 1000), Dense<float, Sigmoid>(1000, 784)},
-                    rng, BinaryCrossEntropy{});
+                    rng, BinaryCrossEntropy{}, AutoencoderOptions{settings.weight_decay});
   std::cerr << model.parameters().size() << " parameters, " << latent::threads() << " threads, "
             << settings.minutes << " minutes\n";
   Adam<float> adam(settings.lr);
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-epochs", settings.max_epochs, "At most this many epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--batch", settings.batch, "Samples per step")->check(CLI::Range(1, 60000))->capture_default_str();
   app.add_option("--lr", settings.lr, "Adam's initial learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--weight-decay", settings.weight_decay, "L2 penalty (lambda / 2) sum w^2 on the weights")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--seed", settings.seed, "Seed of initialisation and shuffling")->capture_default_str();
   app.add_option("--threads", settings.threads, "Threads (0: all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--csv", settings.csv, "CSV of the test error after each epoch")->capture_default_str();

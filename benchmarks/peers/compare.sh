@@ -6,8 +6,10 @@
 # (benchmarks/peers/pytorch_peers.py under /usr/bin/python3, when it can import torch and
 # sklearn; otherwise latent's column alone). Prints one table of the medians (table.py).
 #
-#   benchmarks/peers/compare.sh BUILD_DIR [--quick]
+#   benchmarks/peers/compare.sh BUILD_DIR [--quick] [--workloads W1,W2,...]
 #
+# --workloads: measure only these (of W1 W2 W3 W4 W5 pca; default all), e.g. to re-measure the
+# rows a change touches.
 # --quick: one round of 10,000 samples and 3 epochs per training run, fewer calls: a smoke run
 # of a few minutes whose figures are not to be quoted. The full run takes under an hour on 2
 # cores. A PyTorch training run projected to take over 300 s (60 with --quick) stops after 20 s
@@ -20,17 +22,30 @@
 # table.md. Run it on an otherwise idle machine: both frameworks are timed on every core.
 set -euo pipefail
 
-usage() { echo "usage: benchmarks/peers/compare.sh BUILD_DIR [--quick]" >&2; exit 2; }
+usage() {
+  echo "usage: benchmarks/peers/compare.sh BUILD_DIR [--quick] [--workloads W1,W2,...]" >&2
+  exit 2
+}
 (($# >= 1)) || usage
 build_dir=$(realpath -m -- "$1")
+shift
 quick=()
 rounds=3
 budget=300  # seconds a PyTorch training run may take (pytorch_peers.py --budget)
-case ${2:-} in
-  "") ;;
-  --quick) quick=(--quick) rounds=1 budget=60 ;;
-  *) usage ;;
-esac
+workloads="W1 W2 W3 W4 W5 pca"
+while (($#)); do
+  case $1 in
+    --quick) quick=(--quick) rounds=1 budget=60 ;;
+    --workloads)
+      (($# >= 2)) || usage
+      workloads=${2//,/ }
+      for w in $workloads; do [[ $w =~ ^(W[1-5]|pca)$ ]] || usage; done
+      shift ;;
+    *) usage ;;
+  esac
+  shift
+done
+selected() { [[ " $workloads " == *" $1 "* ]]; }
 if [[ -n ${MNIST_DIR:-} ]]; then
   MNIST_DIR=$(realpath -m -- "$MNIST_DIR")
 fi
@@ -67,6 +82,7 @@ rm -f "$out"/runs.csv "$out"/train_step-*.csv "$out"/load.txt
 latent_workloads=$("$peers_latent" --list)
 measurements=()  # framework workload threads variant
 for workload in W1 W2 W3 W4 W5; do
+  selected "$workload" || continue
   threads=(1 2)
   [[ $workload == W3 ]] && threads=(1)  # the issue measures W3 at one thread
   for t in "${threads[@]}"; do
@@ -79,8 +95,10 @@ for workload in W1 W2 W3 W4 W5; do
     [[ $t == 2 ]] && measurements+=("pytorch $workload $t torch1-blas2")
   done
 done
-measurements+=("latent pca 1 exact" "latent pca 1 randomized"
-               "pytorch pca 1 full" "pytorch pca 1 randomized")
+if selected pca; then
+  measurements+=("latent pca 1 exact" "latent pca 1 randomized"
+                 "pytorch pca 1 full" "pytorch pca 1 randomized")
+fi
 
 for ((run = 1; run <= rounds; run++)); do
   echo "round $run: $(uptime)" >>"$out/load.txt"  # what else the machine was doing

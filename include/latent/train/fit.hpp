@@ -203,9 +203,10 @@ History fit_loop(Model& model, Optimizer& optimizer,
       const Index count = std::min(options.batch_size, samples - start);
       const double loss = static_cast<double>(train_batch(order, start, count));
       // Checked before the step, so that a bad batch never reaches the parameters. The
-      // gradient pass costs about 1% of a step; a finite loss can hide an overflowed gradient.
+      // gradient pass costs about 1% of a step (detail::all_finite); a finite loss can hide an
+      // overflowed gradient.
       const bool finite_loss = std::isfinite(loss);
-      if (!finite_loss || !model.gradients().allFinite()) {
+      if (!finite_loss || !detail::all_finite(model.gradients())) {
         if (options.on_non_finite == NonFinite::skip_batch) {
           ++record.skipped_batches;
           continue;
