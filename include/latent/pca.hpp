@@ -146,7 +146,11 @@ class Pca {
   Matrix<S> apply_centred_transpose(const ConstMatrixRef<S>& X, const Matrix<S>& Y) const;
   Matrix<S> apply_centred(const ConstMatrixRef<S>& X, const Matrix<S>& Z) const;
   static Matrix<S> orthonormal(const Matrix<S>& A);
-  static Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen_solver(const Matrix<double>& symmetric);
+  struct Eigenpairs {
+    Matrix<double> vectors;  // one column per eigenvalue
+    Vector<double> values;
+  };
+  static Eigenpairs top_eigenpairs(const Matrix<double>& symmetric, Index k);
 
   void fix_signs() {
     for (Index j = 0; j < components_.cols(); ++j) {
@@ -183,22 +187,24 @@ template <class S>
 void Pca<S>::fit_exact(const ConstMatrixRef<S>& X) {
   const Index k = options_.components;
   const Matrix<S> C = covariance(X);
+  const Eigenpairs top = top_eigenpairs(C.template cast<double>(), k);
+  components_ = top.vectors.template cast<S>();
+  variance_ = top.values.template cast<S>();
   total_variance_ = C.diagonal().sum();
-  const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
-      eigen_solver(C.template cast<double>());
-  // Eigenvalues come in increasing order: the last k, reversed.
-  components_ = solver.eigenvectors().rightCols(k).rowwise().reverse().template cast<S>();
-  variance_ = solver.eigenvalues().tail(k).reverse().template cast<S>();
 }
 
-// In double whatever S: float data gains the digits, and Pca<float> and Pca<double> share one
+// The k largest eigenvalues of a symmetric matrix (its lower triangle), largest first, with
+// their eigenvectors; rounding's tiny negative eigenvalues of a semidefinite one read as 0. In
+// double whatever S: float data gains the digits, and Pca<float> and Pca<double> share one
 // eigensolver, which is most of what Pca costs to compile.
 template <class S>
-Eigen::SelfAdjointEigenSolver<Matrix<double>> Pca<S>::eigen_solver(const Matrix<double>& symmetric) {
-  Eigen::SelfAdjointEigenSolver<Matrix<double>> solver(symmetric);  // reads the lower triangle
+typename Pca<S>::Eigenpairs Pca<S>::top_eigenpairs(const Matrix<double>& symmetric, Index k) {
+  const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver(symmetric);
   if (solver.info() != Eigen::Success)
     throw std::runtime_error("latent::Pca::fit: the eigendecomposition did not converge");
-  return solver;
+  // Eigen sorts them increasing: the last k, reversed.
+  return {solver.eigenvectors().rightCols(k).rowwise().reverse(),
+          solver.eigenvalues().tail(k).reverse().cwiseMax(0.0)};
 }
 
 template <class S>
@@ -228,11 +234,9 @@ void Pca<S>::fit_sketch_from_covariance(const ConstMatrixRef<S>& X, const Matrix
   Matrix<S> basis = orthonormal(symmetric * omega);
   for (Index q = 0; q < options_.power_iterations; ++q) basis = orthonormal(symmetric * basis);
   const Matrix<S> projected = basis.transpose() * (symmetric * basis);
-  const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
-      eigen_solver(projected.template cast<double>());
-  const Matrix<double> U = solver.eigenvectors().rightCols(k).rowwise().reverse();
-  components_ = (basis.template cast<double>() * U).template cast<S>();
-  variance_ = solver.eigenvalues().tail(k).reverse().array().max(0.0).template cast<S>();
+  const Eigenpairs top = top_eigenpairs(projected.template cast<double>(), k);
+  components_ = (basis.template cast<double>() * top.vectors).template cast<S>();
+  variance_ = top.values.template cast<S>();
   total_variance_ = C.diagonal().sum();
 }
 
@@ -251,12 +255,10 @@ void Pca<S>::fit_sketch_from_data(const ConstMatrixRef<S>& X, const Matrix<S>& o
   // B B^T = U Sigma^2 U^T (l x l, in double), V = B^T U Sigma^-1: the orthonormalised
   // columns of B^T U, which also stay orthonormal where Sigma has zeros (data of rank < k).
   const Matrix<double> small = apply_centred(X, basis).transpose().template cast<double>();
-  const Eigen::SelfAdjointEigenSolver<Matrix<double>> solver =
-      eigen_solver(small * small.transpose());
-  const Matrix<double> U = solver.eigenvectors().rightCols(k).rowwise().reverse();
-  components_ = orthonormal((small.transpose() * U).template cast<S>());
+  const Eigenpairs top = top_eigenpairs(small * small.transpose(), k);
+  components_ = orthonormal((small.transpose() * top.vectors).template cast<S>());
   const double scale = 1.0 / static_cast<double>(n - 1);
-  variance_ = (solver.eigenvalues().tail(k).reverse().array().max(0.0) * scale).template cast<S>();
+  variance_ = (top.values * scale).template cast<S>();
   double sum = 0.0;
   detail::for_each_column_block(n, [&](Index start, Index count) {
     sum += static_cast<double>((X.middleCols(start, count).colwise() - mean_).squaredNorm());
