@@ -22,12 +22,11 @@
 //        time to encode 1,000 samples, each beside the same products alone (its GEMM bound)
 //   pca  Pca<float> on the training set, k = 64, solver exact or randomized, 1 thread: seconds
 //        to fit; test MSE per pixel at k = 32
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -39,6 +38,8 @@
 #include <latent/io/mnist.hpp>
 #include <latent/latent.hpp>
 
+#include "support/bench_support.hpp"
+
 namespace {
 
 using namespace latent;
@@ -49,6 +50,7 @@ struct Settings {
   int threads = 1;
   std::string variant = "plain";
   bool quick = false;
+  std::uint64_t seed = 1;
 };
 
 void emit(const Settings& settings, const char* metric, double value) {
@@ -65,13 +67,6 @@ double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t middle = values.size() / 2;
   return values.size() % 2 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
-}
-
-/// Peak resident memory of this process so far, MiB (ru_maxrss is in KiB on Linux).
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
 /// The training images (all 60,000, or the first 10,000 with --quick), and the test images.
@@ -115,19 +110,19 @@ auto make_w1(Rng& rng) {
 
 void w1(const Settings& settings) {
   const Data data = load(settings);
-  emit(settings, "peak_rss_loaded_mb", peak_rss_mb());
-  Rng rng(1);
+  emit(settings, "peak_rss_loaded_mb", bench::peak_rss_mb());
+  Rng rng(settings.seed);
   auto model = make_w1(rng);
   const std::size_t epochs = measured_epochs(settings);
   const History history = train(model, data.train, 128, static_cast<Index>(epochs), rng);
   emit(settings, "samples_per_s", samples_per_second(history, epochs, data.train.cols()));
-  emit(settings, "peak_rss_mb", peak_rss_mb());
+  emit(settings, "peak_rss_mb", bench::peak_rss_mb());
   emit(settings, "data_mb", static_cast<double>(data.train.size() * sizeof(float)) / (1 << 20));
 }
 
 void w2(const Settings& settings) {
   const Data data = load(settings);
-  Rng rng(1);
+  Rng rng(settings.seed);
   Autoencoder model(Sequential{Dense<float, Sigmoid>(784, 64)},
                     Sequential{Dense<float, Sigmoid>(64, 784)}, rng);
   const std::size_t epochs = measured_epochs(settings);
@@ -137,7 +132,7 @@ void w2(const Settings& settings) {
 
 void w3(const Settings& settings) {
   const Data data = load(settings);
-  Rng rng(1);
+  Rng rng(settings.seed);
   VariationalAutoencoder vae(Sequential{Dense<float, ReLU>(784, 400)}, 20,
                              Sequential{Dense<float, ReLU>(20, 400), Dense<float, Sigmoid>(400, 784)},
                              rng, Bernoulli{});
@@ -164,7 +159,7 @@ double median_seconds(int calls, F&& f) {
 
 void w5(const Settings& settings) {
   const Data data = load(settings);
-  Rng rng(1);
+  Rng rng(settings.seed);
   auto model = make_w1(rng);
   train(model, data.train, 128, 1, rng);  // a trained encoder's values, not a fresh one's
   const int calls = settings.quick ? 500 : 5000;
@@ -217,7 +212,7 @@ void pca(const Settings& settings) {
 /// pytorch_peers.py's ConvAutoencoder, under MSE as there.
 void w4(const Settings& settings) {
   const Data data = load(settings);
-  Rng rng(1);
+  Rng rng(settings.seed);
   Autoencoder model(
       Sequential{Conv2d<float, ReLU>({1, 28, 28}, 16, Kernel(3).stride(2).padding(1)),
                  Conv2d<float, ReLU>({16, 14, 14}, 32, Kernel(3).stride(2).padding(1)),
@@ -247,6 +242,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--variant", settings.variant, "pca: exact or randomized")->capture_default_str();
   app.add_flag("--quick", settings.quick, "A smoke run: 10,000 samples, 3 epochs");
+  app.add_option("--seed", settings.seed, "Seed of initialisation and data order")->capture_default_str();
   app.add_flag("--list", list, "Print the workloads this build measures, one a line");
   try {
     app.parse(argc, argv);

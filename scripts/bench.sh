@@ -71,8 +71,8 @@ fi
 cmake -S . -B "$build" ${generator[@]+"${generator[@]}"} ${launcher[@]+"${launcher[@]}"} \
   -DCMAKE_BUILD_TYPE=Release -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_BENCHMARKS=ON \
   -DLATENT_CHECK_HEADERS=OFF -DLATENT_INSTALL=OFF >/dev/null
-cmake --build "$build" --parallel --target latent_bench_train_step latent_bench_pca_fit \
-  latent_bench_reconstruction latent_bench_deep_autoencoder latent_bench_vae_likelihood
+cmake --build "$build" --parallel --target latent_bench_train_step latent_bench_inference \
+  latent_bench_pca_fit latent_bench_reconstruction latent_bench_deep_autoencoder latent_bench_vae_likelihood
 built=$SECONDS
 bin=$build/benchmarks
 
@@ -108,6 +108,8 @@ echo "==== PCA fit on 60,000 x 784 ====" >&2
 "$bin/pca_fit" "${pca_args[@]}" --csv "$out/pca_fit.csv"
 echo "==== training step against its GEMMs ====" >&2
 "$bin/train_step" "${step_args[@]}" --benchmark_out="$out/train_step.json" --benchmark_out_format=json
+echo "==== inference with the 32-d model ====" >&2
+"$bin/inference" "${step_args[@]}" --benchmark_out="$out/inference.json" --benchmark_out_format=json
 echo "==== reconstruction against PCA ====" >&2
 "$bin/reconstruction" "${reconstruction_args[@]}" --csv "$out/reconstruction.csv" \
   --picture "$out/reconstructions.png"
@@ -146,7 +148,8 @@ set yrange [2:20]
 set key inside right center
 set ytics (2, 3, 4, 5, 7, 10, 14, 20)
 pca = system("sed -n 's/^pca-30,[^,]*,//p' '$out/deep_autoencoder_summary.csv'") + 0
-plot "$out/deep_autoencoder.csv" using 2:5 with linespoints title "autoencoder", \
+plot "$out/deep_autoencoder.csv" using 2:5 with linespoints title "autoencoder, test images", \
+  "$out/deep_autoencoder.csv" using 2:6 with lines title "autoencoder, 10,000 training images", \
   pca with lines dashtype 2 title "PCA-30", 3.0 with lines dashtype 3 title "Hinton and Salakhutdinov: 3.00"
 GP
 else
@@ -209,6 +212,13 @@ with open(f"{out}/train_step.csv", "w") as f:
             if two:
                 line += f"  {two['samples/s']:10.0f} ({two['step/gemm']:.2f})  {two['samples/s'] / b['samples/s']:5.2f}"
             print(line)
+
+print("\nInference, 784-512-32 encoder (784-512-32-512-784 to reconstruct), float")
+runs = json.load(open(f"{out}/inference.json"))["benchmarks"]
+medians = [b for b in runs if b.get("aggregate_name") == "median"]
+for b in medians or [b for b in runs if b.get("run_type") == "iteration"]:
+    name = b["run_name"].replace("/real_time", "")
+    print(f"  {name:40} {b['real_time']:10.1f} {b['time_unit']}  {b['samples/s']:10.0f} samples/s")
 PY
 
 if ((peers)); then

@@ -56,6 +56,8 @@ def parse_args():
     parser.add_argument("--variant", default="plain",
                         help="plain or torch1-blas2 (W1-W5); full or randomized (pca)")
     parser.add_argument("--quick", action="store_true", help="a smoke run (see above)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="torch.manual_seed: initialisation and data order (default 1)")
     parser.add_argument("--budget", type=float, default=600,
                         help="seconds a training run may take; one projected to take longer "
                              "stops after 20 and reports samples/s so far with an over_budget_s "
@@ -208,9 +210,9 @@ def train(model, optimizer, X, batch, epochs, budget=None):
     return seconds
 
 
-def measure_training(workload, threads, variant, quick, budget):
+def measure_training(workload, threads, variant, quick, budget, seed):
     import torch
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     X = torch.from_numpy(load_images("train-images-idx3-ubyte"))
     epochs = 3 if quick else 5
     if quick:
@@ -236,10 +238,10 @@ def measure_training(workload, threads, variant, quick, budget):
         emit(workload, threads, variant, "test_loss", total / test.shape[0])
 
 
-def measure_inference(threads, variant, quick):
+def measure_inference(threads, variant, quick, seed):
     """W5: W1's encoder after one epoch (a trained model's values, not a fresh one's)."""
     import torch
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     X = torch.from_numpy(load_images("train-images-idx3-ubyte"))
     model = build_models()["W1"][0]()
     train(model, torch.optim.Adam(model.parameters(), lr=1e-3), X[:10000] if quick else X, 128, 1)
@@ -302,9 +304,10 @@ def measure(args):
     import torch
     torch.set_num_threads(omp)
     if args.workload == "W5":
-        measure_inference(args.threads, args.variant, args.quick)
+        measure_inference(args.threads, args.variant, args.quick, args.seed)
     else:
-        measure_training(args.workload, args.threads, args.variant, args.quick, args.budget)
+        measure_training(args.workload, args.threads, args.variant, args.quick, args.budget,
+                         args.seed)
 
 
 def measure_all(args):
@@ -323,7 +326,8 @@ def measure_all(args):
     for run in range(1, args.runs + 1):  # rounds, so that a slow spell hits every measurement
         for workload, t, variant in plan:
             command = [sys.executable, os.path.abspath(__file__), "--workload", workload,
-                       "--threads", str(t), "--variant", variant, "--budget", str(args.budget)]
+                       "--threads", str(t), "--variant", variant, "--budget", str(args.budget),
+                       "--seed", str(args.seed)]
             command += ["--quick"] if args.quick else []
             print(f"pytorch_peers.py: run {run}: {workload}, {t} thread(s), {variant}",
                   file=sys.stderr, flush=True)

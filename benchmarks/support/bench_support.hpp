@@ -4,6 +4,8 @@
 #ifndef LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 #define LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -72,6 +74,13 @@ inline double annealed_rate(double base, double progress) {
   const double minimum = base / 100;
   const double pi = 3.14159265358979323846;
   return minimum + (base - minimum) * 0.5 * (1.0 + std::cos(pi * std::min(progress, 1.0)));
+}
+
+/// Peak resident memory of this process so far, MiB (ru_maxrss is in KiB on Linux).
+inline double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
 }  // namespace bench
