@@ -1,6 +1,7 @@
 #ifndef LATENT_LOSSES_HPP
 #define LATENT_LOSSES_HPP
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,7 @@
 #include "latent/activations.hpp"
 #include "latent/core/policy.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/parallel.hpp"
 
 namespace latent {
 
@@ -40,6 +42,23 @@ template <class S>
 void check_probabilities(const ConstMatrixRef<S>& T, std::string_view who) {
   if (!((T.array() >= S(0)).all() && (T.array() <= S(1)).all()))
     throw std::invalid_argument(std::string(who) + ": binary cross-entropy needs targets in [0, 1]");
+}
+
+/// sum_j term(j) over the columns j in [0, n) of an output of `rows` rows: the terms are
+/// computed split over the threads of set_threads (a term may also write column j of a
+/// gradient), then added on the calling thread in column order, so the sum is the same on any
+/// number of threads. The terms live on the stack up to 128 KB: a step allocates nothing.
+template <class S, class Term>
+S sum_over_columns(Index n, Index rows, const Term& term) {
+  namespace internal = Eigen::internal;  // for Eigen's macro
+  ei_declare_aligned_stack_constructed_variable(S, terms, n, nullptr);
+  const Index min_columns = std::max<Index>(1, (Index(1) << 13) / std::max<Index>(rows, 1));
+  parallel_ranges(n, min_columns, [&](Index start, Index count) {
+    for (Index j = start; j < start + count; ++j) terms[j] = term(j);
+  });
+  S total = 0;
+  for (Index j = 0; j < n; ++j) total += terms[j];
+  return total;
 }
 
 /// log(1 + exp(z)) - z t, the cross-entropy of sigmoid(z) against t, never overflowing.
@@ -81,17 +100,17 @@ struct MeanSquaredError {
                               const ConstMatrixRef<S>& A, const ConstMatrixRef<S>& T,
                               MatrixMap<S> dZ) {
     // dL/dZ = (2/n) (A - T) .* f'(Z, A), and the value in the same pass, a column at a time
-    // while the column is in L1: A and T are read from memory once.
+    // while the column is in L1: A and T are read from memory once. The value adds the columns'
+    // squared norms in column order, as value() does: the two agree to the last bit.
     const S scale = S(2) / static_cast<S>(A.cols());
-    S total = 0;
-    for (Index j = 0; j < A.cols(); ++j) {
+    const S total = detail::sum_over_columns<S>(A.cols(), A.rows(), [&](Index j) {
       const auto difference = A.col(j) - T.col(j);
-      total += difference.squaredNorm();
       if constexpr (std::is_same_v<Act, Identity>)
         dZ.col(j).noalias() = scale * difference;
       else
         dZ.col(j).array() = scale * difference.array() * act.derivative(Z.col(j).array(), A.col(j).array());
-    }
+      return difference.squaredNorm();
+    });
     return total / static_cast<S>(A.cols());
   }
 
@@ -128,7 +147,7 @@ struct BinaryCrossEntropy {
   static S value(const Act&, const ConstMatrixRef<S>& Z, const ConstMatrixRef<S>& A,
                  const ConstMatrixRef<S>& T) {
     if constexpr (std::is_same_v<Act, Sigmoid>)
-      return detail::logistic_cross_entropy(Z.array(), T.array()).sum() / static_cast<S>(Z.cols());
+      return logits_value(Z, T, [](Index) {});
     else
       return value(A, T);
   }
@@ -139,7 +158,9 @@ struct BinaryCrossEntropy {
                               MatrixMap<S> dZ) {
     const S inverse_n = S(1) / static_cast<S>(A.cols());
     if constexpr (std::is_same_v<Act, Sigmoid>) {
-      dZ.noalias() = inverse_n * (A - T);  // the sigmoid's derivative cancels the denominator
+      // The sigmoid's derivative cancels the denominator: dL/dZ = (A - T) / n, written in the
+      // pass that computes the value.
+      return logits_value(Z, T, [&](Index j) { dZ.col(j).noalias() = inverse_n * (A.col(j) - T.col(j)); });
     } else {
       // dL/dA = (A - T) / (A (1 - A)), the denominator kept off zero as PyTorch does.
       dZ.array() = inverse_n * (A - T).array() /
@@ -154,6 +175,18 @@ struct BinaryCrossEntropy {
                            std::string_view who) {
     detail::check_target_shape(T, outputs, n, who);
     detail::check_probabilities(T, who);
+  }
+
+ private:
+  // The value from the logits Z, a column's terms at a time, after `also(j)` has done its work
+  // on column j while the column is in L1.
+  template <class S, class Also>
+  static S logits_value(const ConstMatrixRef<S>& Z, const ConstMatrixRef<S>& T, const Also& also) {
+    return detail::sum_over_columns<S>(Z.cols(), Z.rows(), [&](Index j) {
+             also(j);
+             return detail::logistic_cross_entropy(Z.col(j).array(), T.col(j).array()).sum();
+           }) /
+           static_cast<S>(Z.cols());
   }
 };
 

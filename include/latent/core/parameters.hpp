@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "latent/core/types.hpp"
+#include "latent/detail/parallel.hpp"
 
 namespace latent {
 
@@ -27,6 +28,12 @@ class ParameterArena {
   Vector<S>& gradients() noexcept { return gradients_; }
   const Vector<S>& gradients() const noexcept { return gradients_; }
   const std::vector<Segment>& weights() const noexcept { return weights_; }
+
+  /// Sets every gradient to 0, split over the threads of set_threads.
+  void zero_gradients() {
+    detail::parallel_ranges(gradients_.size(), Index(1) << 15,
+                            [this](Index start, Index count) { gradients_.segment(start, count).setZero(); });
+  }
 
   /// L2 weight decay on the weights (not the biases): adds lambda w to their gradients and
   /// returns the penalty (lambda / 2) sum w^2.

@@ -16,19 +16,22 @@ int openblas_get_num_threads(void);
 
 namespace latent {
 
-/// The one thread setting of latent: how many threads a matrix product may use.
+/// The one thread setting of latent: how many threads a training step, an optimizer update and
+/// a matrix product may use.
 ///
 /// What runs threaded:
-/// - without BLAS: Eigen's products (GEMM), on OpenMP threads when latent was built with OpenMP;
-///   without OpenMP everything runs on the calling thread;
-/// - with BLAS (CMake option LATENT_USE_BLAS, which defines EIGEN_USE_BLAS and
-///   LATENT_HAVE_OPENBLAS): Eigen hands its float and double products to OpenBLAS and starts
-///   no threads for them; OpenBLAS splits the larger ones over its own pool. This call sets
-///   OpenBLAS's count and Eigen's (which latent's own code still reads) together: a product
-///   uses at most `threads` threads, and no OpenMP team competes with OpenBLAS's pool.
-///   FlushDenormals does not reach OpenBLAS's workers.
-/// Either way the element-wise passes (bias, activations, loss), the optimizer's update and the
-/// batch gather run on the calling thread.
+/// - a layer's own products (Dense, TiedDense, the convolutions): latent cuts each into one
+///   panel per thread and runs the panels on its OpenMP team, each a single-threaded product
+///   (Eigen's kernel, or OpenBLAS's with BLAS, whose pool sits out meanwhile);
+/// - the element-wise passes of a training step (activations and their derivatives, the mean
+///   squared error, zeroing the gradients) and the optimizers' updates, split the same way;
+/// - other products (inference's, PCA's): without BLAS Eigen's, on OpenMP threads; with BLAS
+///   (CMake option LATENT_USE_BLAS, which defines EIGEN_USE_BLAS and LATENT_HAVE_OPENBLAS)
+///   OpenBLAS's, on its own pool. This call sets OpenBLAS's count and Eigen's together.
+/// Passes too small to pay for a second thread stay on the calling thread, and so does
+/// everything without OpenMP. A split never changes a result: each entry is computed as on one
+/// thread (a training step gives the same parameters to the last bit on any number).
+/// FlushDenormals does not reach OpenBLAS's workers.
 ///
 /// Until this is called each library takes its default: OMP_NUM_THREADS when set (OpenBLAS
 /// reads OPENBLAS_NUM_THREADS first), else the machine's cores. Not thread-safe: call it before

@@ -7,6 +7,7 @@
 
 #include "latent/activations.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/parallel.hpp"
 #include "latent/detail/workspace.hpp"
 
 namespace latent::detail {
@@ -36,7 +37,10 @@ class ActivationPass {
       return z_.last();
     } else {
       const ConstMatrixMap<S> Z = z_.last();
-      a_.view(Z.rows(), Z.cols()).array() = activation_.value(Z.array());
+      MatrixMap<S> A = a_.view(Z.rows(), Z.cols());
+      parallel_ranges(Z.size(), min_part, [&](Index start, Index count) {
+        entries(A).segment(start, count) = activation_.value(entries(Z).segment(start, count));
+      });
       return a_.last();
     }
   }
@@ -44,8 +48,18 @@ class ActivationPass {
   /// dL/dZ = dL/dA .* f'(Z, A), for an activation other than Identity.
   ConstMatrixMap<S> preactivation_gradient(const ConstMatrixRef<S>& dA) {
     static_assert(!identity, "for Identity, dL/dZ is dL/dA: pass it on as it is");
-    dz_.view(dA.rows(), dA.cols()).array() =
-        dA.array() * activation_.derivative(preactivation().array(), output().array());
+    MatrixMap<S> dZ = dz_.view(dA.rows(), dA.cols());
+    if (dA.outerStride() != dA.rows()) {  // a strided view: one pass on this thread
+      dZ.array() = dA.array() * activation_.derivative(preactivation().array(), output().array());
+      return dz_.last();
+    }
+    const ConstMatrixMap<S> dA_entries(dA.data(), dA.rows(), dA.cols());
+    parallel_ranges(dZ.size(), min_part, [&](Index start, Index count) {
+      entries(dZ).segment(start, count) =
+          entries(dA_entries).segment(start, count) *
+          activation_.derivative(entries(preactivation()).segment(start, count),
+                                 entries(output()).segment(start, count));
+    });
     return dz_.last();
   }
 
@@ -56,6 +70,19 @@ class ActivationPass {
   }
 
  private:
+  // Passes over at least this many entries per thread split over the threads of set_threads,
+  // at multiples of 16 entries of the workspaces' aligned storage: every entry is computed by
+  // the same SIMD or scalar code whatever the split.
+  static constexpr Index min_part = Index(1) << 13;
+
+  // The entries of a whole matrix, as one array.
+  static Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>> entries(MatrixMap<S>& m) {
+    return {m.data(), m.size()};
+  }
+  static Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>> entries(const ConstMatrixMap<S>& m) {
+    return {m.data(), m.size()};
+  }
+
   Act activation_;
   Workspace<S> z_, a_, dz_;
 };

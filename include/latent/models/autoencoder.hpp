@@ -228,7 +228,7 @@ class Autoencoder {
   template <class Engine>
   S train_batch(const ConstMatrixRef<S>& X, Engine& rng) {
     detail::check_shape(X, input_size(), "latent::Autoencoder::train_batch");
-    arena_.gradients().setZero();
+    arena_.zero_gradients();
     S* gradients = arena_.gradients().data();
     const ConstMatrixRef<S> input = corrupt(X, rng);
     const ConstMatrixMap<S> codes = encoder_.forward(values(), input);

@@ -138,7 +138,7 @@ class FeedForward {
         throw std::invalid_argument("latent::FeedForward::train_batch: targets have " +
                                     std::to_string(T.rows()) + " rows but the network gives " +
                                     std::to_string(output_size()));
-    arena_.gradients().setZero();
+    arena_.zero_gradients();
     const ConstMatrixMap<S> output = network_.forward(values(), X);
     MatrixMap<S> dZ = output_gradient_.view(output.rows(), output.cols());
     S objective = Loss::template value_and_gradient<S>(

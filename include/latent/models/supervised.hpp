@@ -316,7 +316,7 @@ class SupervisedAutoencoder {
       throw std::invalid_argument("latent::SupervisedAutoencoder::train_batch: " +
                                   std::to_string(labels.cols()) + " labels for " +
                                   std::to_string(X.cols()) + " samples");
-    arena_.gradients().setZero();
+    arena_.zero_gradients();
     S* gradients = arena_.gradients().data();
     const S alpha = static_cast<S>(options_.alpha);
     const ConstMatrixMap<S> codes = encoder_.forward(values(), X);

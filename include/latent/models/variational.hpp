@@ -206,7 +206,7 @@ class VariationalAutoencoder {
     const Index n = X.cols();
     const S inverse_n = S(1) / static_cast<S>(n);
     const S beta = static_cast<S>(options_.beta);
-    arena_.gradients().setZero();
+    arena_.zero_gradients();
     S* gradients = arena_.gradients().data();
 
     const ConstMatrixMap<S> hidden = body_.forward(values(), X);

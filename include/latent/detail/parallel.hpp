@@ -1,0 +1,67 @@
+#ifndef LATENT_DETAIL_PARALLEL_HPP
+#define LATENT_DETAIL_PARALLEL_HPP
+
+// IWYU pragma: private, include "latent/latent.hpp"
+
+#include <algorithm>
+
+#include <Eigen/Core>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "latent/core/types.hpp"
+
+namespace latent::detail {
+
+/// How many parts a pass over n items splits into: one per thread of latent::set_threads
+/// (Eigen::nbThreads()), as long as each part keeps at least `min_part` items, and 1 without
+/// OpenMP or inside a parallel region of the caller's (threads do not nest).
+inline int parallel_parts(Index n, Index min_part) {
+#if defined(_OPENMP)
+  if (omp_in_parallel()) return 1;
+  const Index most = n / std::max<Index>(min_part, 1);
+  return static_cast<int>(std::clamp<Index>(most, 1, Eigen::nbThreads()));
+#else
+  static_cast<void>(n);
+  static_cast<void>(min_part);
+  return 1;
+#endif
+}
+
+/// Runs body(part, start, count) for `parts` contiguous ranges covering [0, n), each on a
+/// thread of one OpenMP team (the caller's thread takes part 0). Every start but the first is a
+/// multiple of `align`, so a range never splits a SIMD packet the whole pass would have used:
+/// each item is computed exactly as on one thread, whatever the number of parts.
+template <class Body>
+void run_parts(int parts, Index n, Index align, Body&& body) {
+  const auto range = [&](int part) {
+    const Index share = (n / parts + align - 1) / align * align;
+    const Index start = std::min(n, share * part);
+    const Index end = part + 1 == parts ? n : std::min(n, start + share);
+    if (end > start) body(part, start, end - start);
+  };
+  if (parts <= 1) {
+    range(0);
+    return;
+  }
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+  for (int part = 0; part < parts; ++part) range(part);
+#endif
+}
+
+/// body(start, count) over [0, n), split over the threads of set_threads when there are at least
+/// `min_part` items per thread; one call on the calling thread otherwise. For element-wise
+/// passes: the split changes which thread computes an item, never how.
+template <class Body>
+void parallel_ranges(Index n, Index min_part, Body&& body) {
+  constexpr Index align = 16;  // a whole number of packets of every SIMD width Eigen uses
+  run_parts(parallel_parts(n, min_part), n, align,
+            [&](int, Index start, Index count) { body(start, count); });
+}
+
+}  // namespace latent::detail
+
+#endif  // LATENT_DETAIL_PARALLEL_HPP
