@@ -39,7 +39,7 @@ def read_gemm_bounds(out_dir):
             lines = f.readlines()
         header = next(i for i, line in enumerate(lines) if line.startswith("name,"))
         for row in csv.DictReader(lines[header:]):
-            name = row["name"]  # train_step/W1_784-.../float/batch:128/threads:1/real_time
+            name = row["name"]  # train_step/W1_784-.../float/batch:128/threads:1/manual_time
             if "_stddev" in name or "_cv" in name or "_mean" in name:
                 continue
             workload = name.split("/")[1].split("_")[0]

@@ -52,8 +52,7 @@ template <class S, class Term>
 S sum_over_columns(Index n, Index rows, const Term& term) {
   namespace internal = Eigen::internal;  // for Eigen's macro
   ei_declare_aligned_stack_constructed_variable(S, terms, n, nullptr);
-  const Index min_columns = std::max<Index>(1, (Index(1) << 13) / std::max<Index>(rows, 1));
-  parallel_ranges(n, min_columns, [&](Index start, Index count) {
+  parallel_columns(n, rows, [&](Index start, Index count) {
     for (Index j = start; j < start + count; ++j) terms[j] = term(j);
   });
   S total = 0;

@@ -70,10 +70,9 @@ class ActivationPass {
   }
 
  private:
-  // Passes over at least this many entries per thread split over the threads of set_threads,
-  // at multiples of 16 entries of the workspaces' aligned storage: every entry is computed by
-  // the same SIMD or scalar code whatever the split.
-  static constexpr Index min_part = Index(1) << 13;
+  // Passes split over the threads of set_threads at multiples of 16 entries of the workspaces'
+  // aligned storage: every entry is computed by the same SIMD or scalar code whatever the split.
+  static constexpr Index min_part = min_entries_per_thread;
 
   // The entries of a whole matrix, as one array.
   static Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>> entries(MatrixMap<S>& m) {

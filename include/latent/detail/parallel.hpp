@@ -62,6 +62,17 @@ void parallel_ranges(Index n, Index min_part, Body&& body) {
             [&](int, Index start, Index count) { body(start, count); });
 }
 
+/// The least share of a cheap element-wise pass worth a thread of its own: about a microsecond
+/// of work, as long as waking a spinning thread takes.
+inline constexpr Index min_entries_per_thread = Index(1) << 13;
+
+/// body(start, count) over the n columns of a matrix of `rows` rows, split as parallel_ranges
+/// splits a pass over its entries.
+template <class Body>
+void parallel_columns(Index n, Index rows, Body&& body) {
+  parallel_ranges(n, std::max<Index>(1, min_entries_per_thread / std::max<Index>(rows, 1)), body);
+}
+
 }  // namespace latent::detail
 
 #endif  // LATENT_DETAIL_PARALLEL_HPP

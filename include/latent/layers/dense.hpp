@@ -13,6 +13,7 @@
 #include "latent/detail/activation_pass.hpp"
 #include "latent/detail/gemm.hpp"
 #include "latent/detail/inference.hpp"
+#include "latent/detail/parallel.hpp"
 #include "latent/detail/workspace.hpp"
 
 namespace latent {
@@ -101,7 +102,9 @@ class Dense {
     MatrixMap<S> Z = pass_.preactivation(outputs_, X.cols());
     // Z = b 1^T + W X: the product accumulates onto the broadcast bias, one pass over Z
     // fewer than zeroing it for the product and adding b afterwards.
-    Z.colwise() = bias(values);
+    detail::parallel_columns(Z.cols(), Z.rows(), [&](Index start, Index count) {
+      Z.middleCols(start, count).colwise() = bias(values);
+    });
     forward_product_(Z, weight(values), X, true);
     return pass_.activate();
   }
