@@ -110,7 +110,8 @@ void measure(benchmark::State& state, Model& model, const std::vector<Index>& wi
     }
   }
 
-  const double samples = static_cast<double>(batch) * block * static_cast<double>(state.iterations());
+  const double samples =
+      static_cast<double>(batch) * block * static_cast<double>(state.iterations());
   state.counters["samples/s"] = samples / step_seconds;
   state.counters["gemm samples/s"] = samples / gemm_seconds;
   state.counters["step/gemm"] = step_seconds / gemm_seconds;

@@ -23,6 +23,9 @@ namespace latent {
 ///   ("LeakyReLU(slope=0.2)"), which model files compare.
 /// Both functions return expressions, so a layer's `A = f(Z)` and `dZ = dA * f'(Z, A)` are one
 /// fused, vectorised pass each. Activations with a constant (LeakyReLU, ELU) hold it as a member.
+/// Each entry's value must depend on that entry alone, and both functions must be safe to call
+/// from several threads at once: a training step applies them to ranges of entries on several
+/// threads (core/threads.hpp).
 
 /// f(z) = z.
 struct Identity {

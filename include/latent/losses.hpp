@@ -159,7 +159,8 @@ struct BinaryCrossEntropy {
     if constexpr (std::is_same_v<Act, Sigmoid>) {
       // The sigmoid's derivative cancels the denominator: dL/dZ = (A - T) / n, written in the
       // pass that computes the value.
-      return logits_value(Z, T, [&](Index j) { dZ.col(j).noalias() = inverse_n * (A.col(j) - T.col(j)); });
+      return logits_value(Z, T,
+                          [&](Index j) { dZ.col(j).noalias() = inverse_n * (A.col(j) - T.col(j)); });
     } else {
       // dL/dA = (A - T) / (A (1 - A)), the denominator kept off zero as PyTorch does.
       dZ.array() = inverse_n * (A - T).array() /

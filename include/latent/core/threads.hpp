@@ -23,15 +23,19 @@ namespace latent {
 /// - a layer's own products (Dense, TiedDense, the convolutions): latent cuts each into one
 ///   panel per thread and runs the panels on its OpenMP team, each a single-threaded product
 ///   (Eigen's kernel, or OpenBLAS's with BLAS, whose pool sits out meanwhile);
-/// - the element-wise passes of a training step (activations and their derivatives, the mean
-///   squared error, zeroing the gradients) and the optimizers' updates, split the same way;
+/// - the element-wise passes of a training step (bias broadcast, activations and their
+///   derivatives, the mean squared error, the logistic cross-entropy, zeroing the gradients)
+///   and the optimizers' updates (all but plain SGD's, one Eigen expression), split into ranges
+///   on the same team;
 /// - other products (inference's, PCA's): without BLAS Eigen's, on OpenMP threads; with BLAS
 ///   (CMake option LATENT_USE_BLAS, which defines EIGEN_USE_BLAS and LATENT_HAVE_OPENBLAS)
 ///   OpenBLAS's, on its own pool. This call sets OpenBLAS's count and Eigen's together.
 /// Passes too small to pay for a second thread stay on the calling thread, and so does
-/// everything without OpenMP. A split never changes a result: each entry is computed as on one
-/// thread (a training step gives the same parameters to the last bit on any number).
-/// FlushDenormals does not reach OpenBLAS's workers.
+/// everything without OpenMP. On Eigen's products a split changes no result: a training step
+/// gives the same parameters to the last bit on any number of threads. OpenBLAS's kernels
+/// depend on a product's shape, so with BLAS a panel may round differently from the whole
+/// product: results differ in the last bits from one thread count to another, never from one
+/// run to the next. FlushDenormals does not reach OpenBLAS's workers.
 ///
 /// Until this is called each library takes its default: OMP_NUM_THREADS when set (OpenBLAS
 /// reads OPENBLAS_NUM_THREADS first), else the machine's cores. Not thread-safe: call it before

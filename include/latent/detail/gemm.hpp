@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <type_traits>
 #include <vector>
 
@@ -13,6 +14,41 @@
 #include "latent/detail/parallel.hpp"
 
 namespace latent::detail {
+
+#if LATENT_HAVE_OPENBLAS
+/// While alive (when engaged), OpenBLAS runs every call on the calling thread: latent's threads
+/// each run a panel of a product, which OpenBLAS's pool would split again. OpenBLAS's thread
+/// count is one setting for the process: of several threads training at once, the first to
+/// engage saves it and the last to leave puts it back.
+class SingleThreadedBlas {
+ public:
+  explicit SingleThreadedBlas(bool engage) : engaged_(engage) {
+    if (!engaged_) return;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (users_++ == 0) {
+      saved_ = openblas_get_num_threads();
+      openblas_set_num_threads(1);
+    }
+  }
+  ~SingleThreadedBlas() {
+    if (!engaged_) return;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (--users_ == 0) openblas_set_num_threads(saved_);
+  }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  static inline std::mutex mutex_;
+  static inline int users_ = 0;
+  static inline int saved_ = 0;
+  bool engaged_;
+};
+#else
+struct SingleThreadedBlas {
+  explicit SingleThreadedBlas(bool) {}
+};
+#endif
 
 /// One matrix product of a layer, C = A B or C += A B (A and B plain or transposed views of
 /// column-major storage), that keeps its GEMM packing buffers from one call to the next and
@@ -28,12 +64,12 @@ namespace latent::detail {
 ///
 /// With several threads, C is cut into one panel of whole columns (or rows, when it has more
 /// of them) per thread, and each panel is one single-threaded product on latent's OpenMP team,
-/// which the element-wise passes of a training step use as well. The panels of the layers'
-/// thin products split evenly, which OpenBLAS's own threading does not do for them (1.5x on two
-/// threads for 784 x 64 x 512 in double, against 1.75x), and one team never leaves another's
-/// spinning threads in its way. With Eigen's kernel every entry of C is the same sum, in the
-/// same order, as on one thread; OpenBLAS's kernels depend on the product's shape, so with BLAS
-/// an entry may differ in its last bit (float mostly), the same way on every run.
+/// which the element-wise passes of a training step use as well. Equal panels suit the layers'
+/// thin products better than OpenBLAS's own threading (1.5x on two threads for 784 x 64 x 512
+/// in double, against 1.75x), and OpenBLAS's pool stays idle while the team works. With Eigen's
+/// kernel every entry of C is the same sum, in the same order, as on one thread; OpenBLAS's
+/// kernels depend on the product's shape, so with BLAS an entry may differ in its last bit
+/// (float mostly) from one thread count to another, the same way on every run.
 ///
 /// Matrix-vector products and tiny products take Eigen's ordinary path.
 template <class S>
@@ -69,13 +105,23 @@ class Gemm {
                                                       depth, accumulate};
 
     // Panels of at least 2^18 multiply-adds (tens of microseconds) and 8 columns or rows: a
-    // smaller share costs more in the fork than it saves.
+    // smaller share costs more in the fork than it saves. A part needs an aligned block.
     const bool by_columns = cols >= rows;
     const Index split = by_columns ? cols : rows, across = by_columns ? rows : cols;
     const Index min_part = std::max<Index>(8, (Index(1) << 18) / (across * depth));
-    const int parts = parallel_parts(split, min_part);
+    const int parts = static_cast<int>(
+        std::min<Index>(parallel_parts(split, min_part), (split + panel_align - 1) / panel_align));
     if (panels_.size() < static_cast<std::size_t>(parts)) panels_.resize(parts);
-    const SingleThreadedBlas single(parts > 1);
+#if !defined(EIGEN_USE_BLAS)
+    // Packing buffers are sized here, where an allocation failure can throw.
+    for (int part = 0; part < parts; ++part) {
+      const Index count = part_range(parts, part, split, panel_align).second;
+      if (count > 0)
+        panels_[part].reserve(by_columns ? rows : count, by_columns ? count : cols, depth);
+    }
+#endif
+    // With several threads, OpenBLAS's pool stays out of a step even for a product not split.
+    const SingleThreadedBlas single(Eigen::nbThreads() > 1);
     run_parts(parts, split, panel_align, [&](int part, Index start, Index count) {
       if (by_columns) kernel.columns(panels_[part], rows, start, count);
       else kernel.rows(panels_[part], start, count, cols);
@@ -101,7 +147,7 @@ class Gemm {
   // the depth.
   class Panel {
    public:
-    Blocking& reserve(Index rows, Index cols, Index depth) {
+    void reserve(Index rows, Index cols, Index depth) {
       if (!blocking_ || rows > rows_ || cols > cols_ || depth > depth_) {
         rows_ = std::max(rows, rows_);
         cols_ = std::max(cols, cols_);
@@ -109,8 +155,8 @@ class Gemm {
         blocking_ = std::make_unique<Blocking>(rows_, cols_, depth_, 1, true);
         blocking_->allocateAll();
       }
-      return *blocking_;
     }
+    Blocking& blocking() { return *blocking_; }
 
    private:
     std::unique_ptr<Blocking> blocking_;
@@ -162,33 +208,9 @@ class Gemm {
           Index, S, LhsRowMajor ? Eigen::RowMajor : Eigen::ColMajor, false, S,
           RhsRowMajor ? Eigen::RowMajor : Eigen::ColMajor, false, Eigen::ColMajor,
           1>::run(m, n, depth, a, lhs_stride, b, rhs_stride, c, 1, result_stride, S(1),
-                  panel.reserve(m, n, depth), nullptr);
+                  panel.blocking(), nullptr);
 #endif
     }
-  };
-
-  // While the panels run on latent's threads, each calls BLAS on its own thread: OpenBLAS's
-  // pool would split every panel again.
-  class SingleThreadedBlas {
-   public:
-    explicit SingleThreadedBlas([[maybe_unused]] bool engage) {
-#if LATENT_HAVE_OPENBLAS
-      if (engage) {
-        saved_ = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-      }
-#endif
-    }
-    ~SingleThreadedBlas() {
-#if LATENT_HAVE_OPENBLAS
-      if (saved_ > 0) openblas_set_num_threads(saved_);
-#endif
-    }
-    SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-    SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
-   private:
-    [[maybe_unused]] int saved_ = 0;
   };
 
   std::vector<Panel> panels_;

@@ -4,6 +4,7 @@
 // IWYU pragma: private, include "latent/latent.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <Eigen/Core>
 
@@ -30,26 +31,34 @@ inline int parallel_parts(Index n, Index min_part) {
 #endif
 }
 
-/// Runs body(part, start, count) for `parts` contiguous ranges covering [0, n), each on a
-/// thread of one OpenMP team (the caller's thread takes part 0). Every start but the first is a
-/// multiple of `align`, so a range never splits a SIMD packet the whole pass would have used:
-/// each item is computed exactly as on one thread, whatever the number of parts.
+/// Part `part` of `parts` contiguous ranges covering [0, n): {start, count}, every start but
+/// the first a multiple of `align`; the last parts may be empty when n is small.
+inline std::pair<Index, Index> part_range(int parts, int part, Index n, Index align) {
+  const Index share = (n / parts + align - 1) / align * align;
+  const Index start = std::min(n, share * part);
+  const Index end = part + 1 == parts ? n : std::min(n, start + share);
+  return {start, end - start};
+}
+
+/// Runs body(part, start, count) for the `parts` ranges of part_range, each on a thread of one
+/// OpenMP team (the caller's thread takes part 0), or all on the calling thread without OpenMP.
+/// As every start is a multiple of `align`, a range never splits a SIMD packet the whole pass
+/// would have used: each item is computed exactly as on one thread, whatever the number of
+/// parts. `body` must not throw: an exception cannot leave an OpenMP region.
 template <class Body>
 void run_parts(int parts, Index n, Index align, Body&& body) {
   const auto range = [&](int part) {
-    const Index share = (n / parts + align - 1) / align * align;
-    const Index start = std::min(n, share * part);
-    const Index end = part + 1 == parts ? n : std::min(n, start + share);
-    if (end > start) body(part, start, end - start);
+    const auto [start, count] = part_range(parts, part, n, align);
+    if (count > 0) body(part, start, count);
   };
-  if (parts <= 1) {
-    range(0);
+#if defined(_OPENMP)
+  if (parts > 1) {
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+    for (int part = 0; part < parts; ++part) range(part);
     return;
   }
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(parts) schedule(static, 1)
-  for (int part = 0; part < parts; ++part) range(part);
 #endif
+  for (int part = 0; part < parts; ++part) range(part);
 }
 
 /// body(start, count) over [0, n), split over the threads of set_threads when there are at least
