@@ -71,8 +71,8 @@ fi
 cmake -S . -B "$build" ${generator[@]+"${generator[@]}"} ${launcher[@]+"${launcher[@]}"} \
   -DCMAKE_BUILD_TYPE=Release -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_BENCHMARKS=ON \
   -DLATENT_CHECK_HEADERS=OFF -DLATENT_INSTALL=OFF >/dev/null
-cmake --build "$build" --parallel --target latent_bench_train_step latent_bench_inference \
-  latent_bench_pca_fit latent_bench_reconstruction latent_bench_deep_autoencoder latent_bench_vae_likelihood
+cmake --build "$build" --parallel --target latent_bench_train_step latent_bench_optimizer_step \
+  latent_bench_inference latent_bench_pca_fit latent_bench_reconstruction latent_bench_deep_autoencoder latent_bench_vae_likelihood
 built=$SECONDS
 bin=$build/benchmarks
 
@@ -111,6 +111,8 @@ echo "==== PCA fit on 60,000 x 784 ====" >&2
 "$bin/pca_fit" "${pca_args[@]}" --csv "$out/pca_fit.csv"
 echo "==== training step against its GEMMs ====" >&2
 "$bin/train_step" "${step_args[@]}" --benchmark_out="$out/train_step.json" --benchmark_out_format=json
+echo "==== Adam's update against a plain loop ====" >&2
+"$bin/optimizer_step" "${step_args[@]}" --benchmark_out="$out/optimizer_step.json" --benchmark_out_format=json
 echo "==== inference with the 32-d model ====" >&2
 "$bin/inference" "${step_args[@]}" --benchmark_out="$out/inference.json" --benchmark_out_format=json
 echo "==== reconstruction against PCA ====" >&2
@@ -222,6 +224,13 @@ with open(f"{out}/train_step.csv", "w") as f:
                 line += (f"  {two['samples/s']:10.0f} ({two['step/gemm']:.2f})  {two['speedup']:5.2f}"
                          f"  {two['gemm speedup']:11.2f}")
             print(line)
+
+print("\nAdam's update on one thread (ns per parameter; latent over a plain vectorised loop)")
+runs = json.load(open(f"{out}/optimizer_step.json"))["benchmarks"]
+medians = [b for b in runs if b.get("aggregate_name") == "median"]
+for b in medians or [b for b in runs if b.get("run_type") == "iteration"]:
+    name = b["run_name"].replace("optimizer_step/adam/", "").replace("/manual_time", "")
+    print(f"  {name:28} {b['ns/parameter']:6.2f}  loop {b['loop ns/parameter']:6.2f}  ratio {b['vs loop']:5.2f}")
 
 print("\nInference, 784-512-32 encoder (784-512-32-512-784 to reconstruct), float")
 runs = json.load(open(f"{out}/inference.json"))["benchmarks"]

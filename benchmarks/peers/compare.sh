@@ -18,7 +18,7 @@
 # PEERS_PYTHON: the interpreter with torch and sklearn (default /usr/bin/python3).
 # MNIST: $MNIST_DIR, else data/mnist (fetched there by scripts/get-mnist.sh when missing).
 # Raw rows go to out/bench/peers/runs.csv (framework,workload,threads,variant,metric,value,run),
-# train_step's to out/bench/peers/train_step-RUN.csv, the medians to medians.csv and the table to
+# train_step's to out/bench/peers/train_step-RUN.json, the medians to medians.csv and the table to
 # table.md. Run it on an otherwise idle machine: both frameworks are timed on every core.
 set -euo pipefail
 
@@ -76,7 +76,7 @@ fi
 
 out=out/bench/peers
 mkdir -p "$out"
-rm -f "$out"/runs.csv "$out"/train_step-*.csv "$out"/load.txt
+rm -f "$out"/runs.csv "$out"/train_step-*.json "$out"/load.txt
 
 # Each workload runs for latent only if peers_latent lists it (--list).
 latent_workloads=$("$peers_latent" --list)
@@ -102,9 +102,11 @@ fi
 
 for ((run = 1; run <= rounds; run++)); do
   echo "round $run: $(uptime)" >>"$out/load.txt"  # what else the machine was doing
-  "$train_step" --benchmark_format=csv --benchmark_min_time=1 \
+  # JSON: its two-thread rows carry counters the one-thread rows do not, which the CSV
+  # reporter refuses.
+  "$train_step" --benchmark_format=json --benchmark_min_time=1 \
     --benchmark_filter='W1_.*/float/batch:128/|W2_.*/float/batch:64/' 2>/dev/null \
-    >"$out/train_step-$run.csv"
+    >"$out/train_step-$run.json"
   for measurement in "${measurements[@]}"; do
     read -r framework workload t variant <<<"$measurement"
     echo "compare.sh: run $run: $framework $workload, $t thread(s), $variant" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the table of benchmarks/peers/compare.sh from the raw CSVs it wrote (stdlib only).
 
-  table.py OUT_DIR     reads OUT_DIR/runs.csv and OUT_DIR/train_step-*.csv, writes
+  table.py OUT_DIR     reads OUT_DIR/runs.csv and OUT_DIR/train_step-*.json, writes
                        OUT_DIR/medians.csv and prints a Markdown table
 
 runs.csv rows: framework,workload,threads,variant,metric,value,run (pytorch_peers.py and
@@ -12,6 +12,7 @@ ops on 1 thread, OpenBLAS on 2). A * marks a figure from a run stopped at its ti
 
 import csv
 import glob
+import json
 import os
 import statistics
 import sys
@@ -34,13 +35,12 @@ BATCH = {"W1": 128, "W2": 64}
 def read_gemm_bounds(out_dir):
     """train_step's GEMM-only samples/s, median over its runs: {(workload, threads): value}."""
     values = defaultdict(list)
-    for path in glob.glob(os.path.join(out_dir, "train_step-*.csv")):
-        with open(path, newline="") as f:
-            lines = f.readlines()
-        header = next(i for i, line in enumerate(lines) if line.startswith("name,"))
-        for row in csv.DictReader(lines[header:]):
+    for path in glob.glob(os.path.join(out_dir, "train_step-*.json")):
+        with open(path) as f:
+            rows = json.load(f)["benchmarks"]
+        for row in rows:
             name = row["name"]  # train_step/W1_784-.../float/batch:128/threads:1/manual_time
-            if "_stddev" in name or "_cv" in name or "_mean" in name:
+            if row.get("run_type") != "iteration":
                 continue
             workload = name.split("/")[1].split("_")[0]
             threads = int(name.split("threads:")[1].split("/")[0])
