@@ -2,14 +2,18 @@
 // plain loop that the compiler vectorises on its own, timed in paired blocks of the same run.
 // `vs loop` is latent's time over the loop's: about 1 when latent's update (detail::for_each_lane,
 // which every optimizer but plain SGD runs on) costs what the arithmetic and memory traffic
-// cost, and above 1 when it adds work of its own. Sizes: W2's parameters (101k, in cache) and
-// W1's (1.10M; four buffers of them no longer fit in cache), see benchmarks/train_step.cpp.
+// cost, and above 1 when it adds work of its own, or when its square root does: the loop takes
+// the exact instruction, latent Eigen's packet square root, which for float (and for double
+// with AVX-512) is an estimate and Newton steps under EIGEN_FAST_MATH. Sizes: W2's parameters
+// (101k: latent's and the loop's buffers stay in cache) and W1's (1.10M: 31 MB of them in
+// float, 62 MB in double, which do not), see benchmarks/train_step.cpp.
 // Run: build/release/benchmarks/optimizer_step
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <type_traits>
 
 #include <latent/latent.hpp>
 
@@ -18,9 +22,10 @@ namespace {
 using namespace latent;
 using Clock = std::chrono::steady_clock;
 
-/// Adam as a textbook loop, in the form latent's update takes (the same operations, so the same
-/// work for the processor): the reference for what one pass should cost. The compiler
-/// vectorises it only without errno for std::sqrt (-fno-math-errno, benchmarks/CMakeLists.txt).
+/// Adam as a textbook loop, in the form latent's update takes (the same formula, so the same
+/// work for the processor but for the square root, above): the reference for what one pass
+/// should cost. The compiler vectorises it only without errno for std::sqrt (-fno-math-errno,
+/// benchmarks/CMakeLists.txt).
 template <class S>
 class LoopAdam {
  public:
@@ -68,14 +73,29 @@ void adam(benchmark::State& state) {
   const auto loop_step = [&] { loop_adam.step(loop_parameters, gradients); };
   latent_step();
   loop_step();
-  // Blocks of about 10 ms, latent's then the loop's: the VM's speed drifts within seconds.
+  // The same formula: after one step both differ by rounding only (the square root's).
+  const S tolerance = std::is_same_v<S, float> ? S(1e-6) : S(1e-14);
+  if (!((parameters - loop_parameters).cwiseAbs().maxCoeff() <= tolerance)) {
+    state.SkipWithError("latent's Adam and the reference loop disagree");
+    return;
+  }
+  // Blocks of about 10 ms, back to back, in alternating order: the VM's speed drifts within
+  // seconds.
   const int block = static_cast<int>(std::max(1.0, 0.01 / seconds_of(1, latent_step)));
   double latent_seconds = 0, loop_seconds = 0;
+  bool latent_first = true;
   for (auto _ : state) {
-    const double seconds = seconds_of(block, latent_step);
+    double seconds = 0;
+    if (latent_first) {
+      seconds = seconds_of(block, latent_step);
+      loop_seconds += seconds_of(block, loop_step);
+    } else {
+      loop_seconds += seconds_of(block, loop_step);
+      seconds = seconds_of(block, latent_step);
+    }
+    latent_first = !latent_first;
     state.SetIterationTime(seconds);
     latent_seconds += seconds;
-    loop_seconds += seconds_of(block, loop_step);
   }
   benchmark::DoNotOptimize(parameters.data());
   benchmark::DoNotOptimize(loop_parameters.data());

@@ -119,7 +119,6 @@ void measure(benchmark::State& state, Model& model, const std::vector<Index>& wi
     state.counters["speedup"] = one_thread_seconds / step_seconds;
     state.counters["gemm speedup"] = one_thread_gemm_seconds / gemm_seconds;
   }
-  state.counters["threads"] = threads;
 }
 
 template <class S>

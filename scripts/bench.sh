@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Measures latent on MNIST and writes every figure of docs/benchmarks.md: reconstruction against
 # PCA at code sizes 2-64 (plot and picture), the 784-1000-500-250-30 autoencoder against Hinton
-# and Salakhutdinov's 3.00, PCA's fit times, the VAE against published likelihoods, and the
-# training step against its own GEMMs. Builds the benchmarks in Release, finds or fetches MNIST
-# as scripts/demo.sh does, writes CSVs, plots and machine.txt to the output folder and prints
-# the tables.
+# and Salakhutdinov's 3.00, PCA's fit times, the VAE against published likelihoods, the
+# training step against its own GEMMs, Adam's update against a plain loop, and inference.
+# Builds the benchmarks in Release, finds or fetches MNIST as scripts/demo.sh does, writes
+# CSVs, plots and machine.txt to the output folder and prints the tables.
 #
 #   scripts/bench.sh [--quick] [--peers] [--out DIR] [--build DIR]
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the table of benchmarks/peers/compare.sh from the raw CSVs it wrote (stdlib only).
+"""Prints the table of benchmarks/peers/compare.sh from the raw rows it wrote (stdlib only).
 
   table.py OUT_DIR     reads OUT_DIR/runs.csv and OUT_DIR/train_step-*.json, writes
                        OUT_DIR/medians.csv and prints a Markdown table
