@@ -11,16 +11,16 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <type_traits>
 
 #include <latent/latent.hpp>
 
+#include "support/bench_support.hpp"
+
 namespace {
 
 using namespace latent;
-using Clock = std::chrono::steady_clock;
 
 /// Adam as a textbook loop, in the form latent's update takes (the same formula, so the same
 /// work for the processor but for the square root, above): the reference for what one pass
@@ -64,11 +64,6 @@ void adam(benchmark::State& state) {
   Adam<S> latent_adam(1e-3);
   LoopAdam<S> loop_adam(n);
 
-  const auto seconds_of = [](int times, auto&& work) {
-    const auto start = Clock::now();
-    for (int i = 0; i < times; ++i) work();
-    return std::chrono::duration<double>(Clock::now() - start).count();
-  };
   const auto latent_step = [&] { latent_adam.step(parameters, gradients); };
   const auto loop_step = [&] { loop_adam.step(loop_parameters, gradients); };
   latent_step();
@@ -81,17 +76,17 @@ void adam(benchmark::State& state) {
   }
   // Blocks of about 10 ms, back to back, in alternating order: the VM's speed drifts within
   // seconds.
-  const int block = static_cast<int>(std::max(1.0, 0.01 / seconds_of(1, latent_step)));
+  const int block = static_cast<int>(std::max(1.0, 0.01 / bench::seconds_of(1, latent_step)));
   double latent_seconds = 0, loop_seconds = 0;
   bool latent_first = true;
   for (auto _ : state) {
     double seconds = 0;
     if (latent_first) {
-      seconds = seconds_of(block, latent_step);
-      loop_seconds += seconds_of(block, loop_step);
+      seconds = bench::seconds_of(block, latent_step);
+      loop_seconds += bench::seconds_of(block, loop_step);
     } else {
-      loop_seconds += seconds_of(block, loop_step);
-      seconds = seconds_of(block, latent_step);
+      loop_seconds += bench::seconds_of(block, loop_step);
+      seconds = bench::seconds_of(block, latent_step);
     }
     latent_first = !latent_first;
     state.SetIterationTime(seconds);

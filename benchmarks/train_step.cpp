@@ -18,6 +18,8 @@
 
 #include <latent/latent.hpp>
 
+#include "support/bench_support.hpp"
+
 namespace {
 
 using namespace latent;
@@ -90,22 +92,17 @@ void measure(benchmark::State& state, Model& model, const std::vector<Index>& wi
     benchmark::DoNotOptimize(model.train_batch(X, rng));
     adam.step(model.parameters(), model.gradients());
   };
-  const auto seconds_of = [](int times, auto&& work) {
-    const auto start = Clock::now();
-    for (int i = 0; i < times; ++i) work();
-    return std::chrono::duration<double>(Clock::now() - start).count();
-  };
-  const int block = static_cast<int>(std::max(1.0, 0.02 / seconds_of(1, step)));
+  const int block = static_cast<int>(std::max(1.0, 0.02 / bench::seconds_of(1, step)));
   double step_seconds = 0, gemm_seconds = 0, one_thread_seconds = 0, one_thread_gemm_seconds = 0;
   for (auto _ : state) {
-    const double seconds = seconds_of(block, step);
+    const double seconds = bench::seconds_of(block, step);
     state.SetIterationTime(seconds);
     step_seconds += seconds;
-    gemm_seconds += seconds_of(block, [&] { gemms.run(); });
+    gemm_seconds += bench::seconds_of(block, [&] { gemms.run(); });
     if (threads > 1) {
       set_threads(1);
-      one_thread_seconds += seconds_of(block, step);
-      one_thread_gemm_seconds += seconds_of(block, [&] { gemms.run(); });
+      one_thread_seconds += bench::seconds_of(block, step);
+      one_thread_gemm_seconds += bench::seconds_of(block, [&] { gemms.run(); });
       set_threads(threads);
     }
   }

@@ -1,12 +1,14 @@
-// What the MNIST benchmark programs share beside examples/mnist_support.hpp: a CSV file that
-// is written row by row (a run stopped halfway keeps the rows it finished), the squared error
-// per test image, and the learning rate of a run with a time budget. Not part of the library.
+// What the benchmark programs share beside examples/mnist_support.hpp: a CSV file that is
+// written row by row (a run stopped halfway keeps the rows it finished), the squared error per
+// test image, the learning rate of a run with a time budget, peak memory, and the seconds of a
+// block of work. Not part of the library.
 #ifndef LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 #define LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -81,6 +83,14 @@ inline double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+/// Seconds that `times` calls of `work` take, back to back.
+template <class Work>
+double seconds_of(int times, Work&& work) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < times; ++i) work();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace bench
