@@ -86,8 +86,11 @@ void measure(benchmark::State& state, Model& model, const std::vector<Index>& wi
 
   // Each iteration times a block of steps (about 20 ms), then as many runs of its GEMMs alone,
   // then (with several threads) both again on one thread, back to back: the VM's speed drifts
-  // by 15-30% within seconds, which would skew ratios of times taken seconds apart, and blocks
-  // keep the OpenMP team as warm as in training, where steps follow each other.
+  // by 15-30% within seconds, which would skew ratios of times taken seconds apart. Training
+  // keeps one thread count, so after each change one untimed step brings the team back to
+  // where training runs: the first two-thread step after a one-thread block took 9-11% longer
+  // than the next (W1 float, batch 512; 4% with OMP_WAIT_POLICY=active), the idle core waking
+  // up, and with a block of one step (batch 512) every timed block was such a first step.
   const auto step = [&] {
     benchmark::DoNotOptimize(model.train_batch(X, rng));
     adam.step(model.parameters(), model.gradients());
@@ -95,12 +98,14 @@ void measure(benchmark::State& state, Model& model, const std::vector<Index>& wi
   const int block = static_cast<int>(std::max(1.0, 0.02 / bench::seconds_of(1, step)));
   double step_seconds = 0, gemm_seconds = 0, one_thread_seconds = 0, one_thread_gemm_seconds = 0;
   for (auto _ : state) {
+    if (threads > 1) step();
     const double seconds = bench::seconds_of(block, step);
     state.SetIterationTime(seconds);
     step_seconds += seconds;
     gemm_seconds += bench::seconds_of(block, [&] { gemms.run(); });
     if (threads > 1) {
       set_threads(1);
+      step();
       one_thread_seconds += bench::seconds_of(block, step);
       one_thread_gemm_seconds += bench::seconds_of(block, [&] { gemms.run(); });
       set_threads(threads);
