@@ -11,6 +11,7 @@
 #include <latent/activations.hpp>
 #include <latent/layers/dense.hpp>
 #include <latent/layers/sequential.hpp>
+#include <latent/layers/tied_dense.hpp>
 #include <latent/losses.hpp>
 #include <latent/models/code_penalty.hpp>
 #include <latent/models/contractive.hpp>
@@ -138,6 +139,48 @@ TEST_CASE("Autoencoder's gradient matches finite differences of its objective",
     auto model = make_model<double, latent::Sigmoid, latent::BinaryCrossEntropy>(seed, options);
     const Matrix<double> X = latent::testing::uniform_matrix(5, 7, seed + 10, 0.05, 0.95);
     REQUIRE(gradient_error(model, X) < 1e-6);
+  }
+}
+
+// train_batch(B) after train_batch(A) gives the same bits as on a copy that never saw A. Models
+// whose ranges each get one write zero them layer by layer (GradientWrite::replace); with tied
+// weights or a penalty writing into the encoder's, the whole buffer is zeroed first.
+template <class M>
+void require_replaced_gradient(M model) {
+  using S = typename M::Scalar;
+  const Matrix<S> A = latent::testing::uniform_matrix<S>(5, 7, 30, 0.0, 1.0);
+  const Matrix<S> B = latent::testing::uniform_matrix<S>(5, 9, 31, 0.0, 1.0);
+  M fresh = model;
+  latent::Rng rng(1), fresh_rng(1);
+  model.train_batch(A, rng);
+  model.train_batch(B, rng);
+  fresh.train_batch(B, fresh_rng);
+  REQUIRE(fresh.gradients().norm() > S(1e-3));
+  REQUIRE(model.gradients() == fresh.gradients());
+}
+
+TEMPLATE_TEST_CASE("Autoencoder's train_batch replaces the gradient of the batch before",
+                   "[autoencoder][gradient]", float, double) {
+  using S = TestType;
+  latent::Rng rng(3);
+  const Sequential encoder{Dense<S, Tanh>(5, 4), Dense<S, Tanh>(4, 2)};
+  SECTION("plain") {
+    require_replaced_gradient(latent::Autoencoder(
+        encoder, Sequential{Dense<S, Tanh>(2, 4), Dense<S, latent::Sigmoid>(4, 5)}, rng));
+  }
+  SECTION("tied: the decoder adds into the encoder's weights") {
+    require_replaced_gradient(
+        latent::Autoencoder(encoder, latent::tied_decoder<latent::Sigmoid>(encoder), rng));
+  }
+  SECTION("contractive: the penalty adds into the encoder's weights") {
+    require_replaced_gradient(latent::Autoencoder(
+        Sequential{Dense<S, latent::Sigmoid>(5, 3)}, Sequential{Dense<S, latent::Sigmoid>(3, 5)},
+        rng, latent::ContractivePenalty(0.1)));
+  }
+  SECTION("sparse") {
+    require_replaced_gradient(latent::Autoencoder(
+        encoder, Sequential{Dense<S, Tanh>(2, 4), Dense<S, latent::Sigmoid>(4, 5)}, rng,
+        latent::L1Penalty(0.01)));
   }
 }
 

@@ -137,6 +137,25 @@ TEST_CASE("FeedForward's gradient matches finite differences of its objective",
   }
 }
 
+TEMPLATE_TEST_CASE("FeedForward's train_batch replaces the gradient of the batch before",
+                   "[feed_forward][gradient]", float, double) {
+  // Each layer's range is zeroed just before its backward (GradientWrite::replace): the same
+  // bits as on a copy that never saw the first batch.
+  using S = TestType;
+  auto model = make_model<S, latent::MeanSquaredError>(4);
+  auto fresh = model;
+  const Matrix<S> X1 = latent::testing::uniform_matrix<S>(4, 6, 40);
+  const Matrix<S> T1 = latent::testing::uniform_matrix<S>(3, 6, 41);
+  const Matrix<S> X2 = latent::testing::uniform_matrix<S>(4, 8, 42);
+  const Matrix<S> T2 = latent::testing::uniform_matrix<S>(3, 8, 43);
+  latent::Rng rng(0);
+  model.train_batch(X1, T1, rng);
+  model.train_batch(X2, T2, rng);
+  fresh.train_batch(X2, T2, rng);
+  REQUIRE(fresh.gradients().norm() > S(1e-3));
+  REQUIRE(model.gradients() == fresh.gradients());
+}
+
 TEMPLATE_TEST_CASE("A small FeedForward classifier learns three separable classes",
                    "[feed_forward][fit]", float, double) {
   Matrix<TestType> X, X_test;

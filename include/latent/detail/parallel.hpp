@@ -71,6 +71,14 @@ void parallel_ranges(Index n, Index min_part, Body&& body) {
             [&](int, Index start, Index count) { body(start, count); });
 }
 
+/// Sets data[0, n) to 0, split as parallel_ranges splits a pass.
+template <class S>
+void set_zero(S* data, Index n) {
+  parallel_ranges(n, Index(1) << 15, [data](Index start, Index count) {
+    std::fill_n(data + start, count, S(0));
+  });
+}
+
 /// The least share of a cheap element-wise pass worth a thread of its own: about a microsecond
 /// of work, as long as waking a spinning thread takes.
 inline constexpr Index min_entries_per_thread = Index(1) << 13;

@@ -1,6 +1,7 @@
 #ifndef LATENT_LAYERS_SEQUENTIAL_HPP
 #define LATENT_LAYERS_SEQUENTIAL_HPP
 
+#include <array>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -9,7 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "latent/core/parameters.hpp"
 #include "latent/core/types.hpp"
+#include "latent/detail/parallel.hpp"
 #include "latent/layers/image.hpp"
 
 namespace latent {
@@ -75,8 +78,12 @@ class Sequential {
 
   /// Places the layers one after another from `offset`; returns the end of the last one.
   Index place(Index offset) {
-    std::apply([&](auto&... l) { ((l.place(offset), offset += l.parameter_count()), ...); },
-               layers_);
+    std::size_t i = 0;
+    std::apply(
+        [&](auto&... l) {
+          ((offsets_[i++] = offset, l.place(offset), offset += l.parameter_count()), ...);
+        },
+        layers_);
     return offset;
   }
 
@@ -108,12 +115,14 @@ class Sequential {
     infer_from<0>(values, X, out, spare);
   }
 
-  /// In: X, the input of the last forward; dY = dL/d(output). Adds the parameter gradients
-  /// into `gradients`; returns dL/dX if `input_gradient`, an empty view otherwise.
+  /// In: X, the input of the last forward; dY = dL/d(output). Writes the parameter gradients
+  /// into `gradients` as `write` says; returns dL/dX if `input_gradient`, an empty view
+  /// otherwise.
   ConstMatrixMap<Scalar> backward(const Scalar* values, Scalar* gradients,
                                   const ConstMatrixRef<Scalar>& X,
-                                  const ConstMatrixRef<Scalar>& dY, bool input_gradient) {
-    return backward_from<depth - 1, false>(values, gradients, X, dY, input_gradient);
+                                  const ConstMatrixRef<Scalar>& dY, bool input_gradient,
+                                  GradientWrite write = GradientWrite::add) {
+    return backward_from<depth - 1, false>(values, gradients, X, dY, input_gradient, write);
   }
 
   /// As backward, from dL/dZ of the last layer (its pre-activation): the path of losses that
@@ -121,8 +130,9 @@ class Sequential {
   ConstMatrixMap<Scalar> backward_preactivation(const Scalar* values, Scalar* gradients,
                                                 const ConstMatrixRef<Scalar>& X,
                                                 const ConstMatrixRef<Scalar>& dZ,
-                                                bool input_gradient) {
-    return backward_from<depth - 1, true>(values, gradients, X, dZ, input_gradient);
+                                                bool input_gradient,
+                                                GradientWrite write = GradientWrite::add) {
+    return backward_from<depth - 1, true>(values, gradients, X, dZ, input_gradient, write);
   }
 
   ConstMatrixMap<Scalar> output() const { return last().output(); }
@@ -204,16 +214,20 @@ class Sequential {
   template <std::size_t I, bool FromPreactivation>
   ConstMatrixMap<Scalar> backward_from(const Scalar* values, Scalar* gradients,
                                        const ConstMatrixRef<Scalar>& X,
-                                       const ConstMatrixRef<Scalar>& dY, bool input_gradient) {
+                                       const ConstMatrixRef<Scalar>& dY, bool input_gradient,
+                                       GradientWrite write) {
     auto& current = std::get<I>(layers_);
     const bool propagate = I > 0 || input_gradient;
+    if (write == GradientWrite::replace)
+      detail::set_zero(gradients + offsets_[I], current.parameter_count());
     ConstMatrixMap<Scalar> dX = [&] {
       // The input of layer I is the output of layer I - 1, or X for the first.
       if constexpr (I == 0) return step<FromPreactivation>(current, values, gradients, X, dY, propagate);
       else return step<FromPreactivation>(current, values, gradients,
                                           std::get<I - 1>(layers_).output(), dY, propagate);
     }();
-    if constexpr (I > 0) return backward_from<I - 1, false>(values, gradients, X, dX, input_gradient);
+    if constexpr (I > 0)
+      return backward_from<I - 1, false>(values, gradients, X, dX, input_gradient, write);
     else return dX;
   }
 
@@ -228,6 +242,7 @@ class Sequential {
   }
 
   Tuple layers_;
+  std::array<Index, depth> offsets_{};  // each layer's place in the arena
 };
 
 namespace detail {

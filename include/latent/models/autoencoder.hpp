@@ -108,6 +108,11 @@ class Autoencoder {
     std::vector<Segment> weights;
     encoder_.weights(weights);
     check_ties(weights);
+    // Every range is written once per step unless a tied layer or the penalty writes into the
+    // encoder's: then the whole buffer is zeroed first and every backward adds.
+    std::vector<Segment> ties;
+    decoder_.ties(ties);
+    if (ties.empty() && std::is_same_v<Penalty, NoPenalty>) gradient_write_ = GradientWrite::replace;
     decoder_.weights(weights);
     arena_ = ParameterArena<S>(size, std::move(weights));
     encoder_.initialize(arena_.values().data(), rng);
@@ -228,7 +233,7 @@ class Autoencoder {
   template <class Engine>
   S train_batch(const ConstMatrixRef<S>& X, Engine& rng) {
     detail::check_shape(X, input_size(), "latent::Autoencoder::train_batch");
-    arena_.zero_gradients();
+    if (gradient_write_ == GradientWrite::add) arena_.zero_gradients();
     S* gradients = arena_.gradients().data();
     const ConstMatrixRef<S> input = corrupt(X, rng);
     const ConstMatrixMap<S> codes = encoder_.forward(values(), input);
@@ -237,9 +242,9 @@ class Autoencoder {
     S objective = Loss::template value_and_gradient<S>(
         decoder_.last().activation(), decoder_.last().preactivation(), output, X, dZ);
     const ConstMatrixMap<S> dcodes =
-        decoder_.backward_preactivation(values(), gradients, codes, dZ, true);
+        decoder_.backward_preactivation(values(), gradients, codes, dZ, true, gradient_write_);
     if constexpr (std::is_same_v<Penalty, NoPenalty>) {
-      encoder_.backward(values(), gradients, input, dcodes, false);
+      encoder_.backward(values(), gradients, input, dcodes, false, gradient_write_);
     } else {
       MatrixMap<S> dH = code_gradient_.view(dcodes.rows(), dcodes.cols());
       dH = dcodes;
@@ -287,6 +292,7 @@ class Autoencoder {
   Corruption corruption_;
   Penalty penalty_;
   ParameterArena<S> arena_;
+  GradientWrite gradient_write_ = GradientWrite::add;
   detail::Workspace<S> output_gradient_, code_gradient_, corrupted_;
 };
 

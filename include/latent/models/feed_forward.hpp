@@ -138,12 +138,13 @@ class FeedForward {
         throw std::invalid_argument("latent::FeedForward::train_batch: targets have " +
                                     std::to_string(T.rows()) + " rows but the network gives " +
                                     std::to_string(output_size()));
-    arena_.zero_gradients();
+    if (gradient_write_ == GradientWrite::add) arena_.zero_gradients();
     const ConstMatrixMap<S> output = network_.forward(values(), X);
     MatrixMap<S> dZ = output_gradient_.view(output.rows(), output.cols());
     S objective = Loss::template value_and_gradient<S>(
         network_.last().activation(), network_.last().preactivation(), output, T, dZ);
-    network_.backward_preactivation(values(), arena_.gradients().data(), X, dZ, false);
+    network_.backward_preactivation(values(), arena_.gradients().data(), X, dZ, false,
+                                    gradient_write_);
     if (options_.weight_decay > 0.0)
       objective += arena_.add_weight_decay(static_cast<S>(options_.weight_decay));
     return objective;
@@ -161,11 +162,16 @@ class FeedForward {
     std::vector<Segment> weights;
     network_.weights(weights);
     arena_ = ParameterArena<S>(size, std::move(weights));
+    // A tied layer adds into another layer's range, which must then be zeroed before the step.
+    std::vector<Segment> ties;
+    network_.ties(ties);
+    if (ties.empty()) gradient_write_ = GradientWrite::replace;
   }
 
   Network network_;
   FeedForwardOptions options_;
   ParameterArena<S> arena_;
+  GradientWrite gradient_write_ = GradientWrite::add;
   detail::Workspace<S> output_gradient_;
 };
 
