@@ -63,6 +63,7 @@ double gradient_error(Model& model, const Matrix<double>& X) {
   latent::Rng rng(99);
   model.parameters() +=
       latent::testing::uniform_matrix<double>(model.parameter_count(), 1, 7, -0.3, 0.3);
+  model.train_batch(X.rowwise().reverse(), rng);  // its gradient must not linger
   model.train_batch(X, rng);
   const Eigen::VectorXd analytic = model.gradients();
   const Eigen::VectorXd numeric = latent::testing::numerical_gradient(

@@ -16,8 +16,9 @@ enum class GradientWrite {
   /// Zeroes each layer's own range just before that layer's backward adds into it, where its
   /// weight-gradient product then finds the range in cache (zeroing the whole buffer at the
   /// start of the step, out of cache by then, cost W1's step at batch 32 about 5% more:
-  /// benchmarks/train_step). Only for a chain whose ranges nothing else writes during the
-  /// step: no tied layers.
+  /// benchmarks/train_step). Only when nothing else in the model writes into the chain's
+  /// ranges during the step: no tied layer in the model, no penalty adding to a weight's
+  /// gradient; a layer's backward writes only its own range unless it has ties().
   replace,
 };
 

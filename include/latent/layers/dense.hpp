@@ -32,7 +32,9 @@ namespace latent {
 ///   at once (forward writes the workspace that backward reads);
 /// - `backward(values, gradients, X, dA, input_gradient)` takes the X of the last forward and
 ///   dL/dA, adds dL/dparameters into `gradients` (accumulates, so a shared weight sums its
-///   uses), and returns dL/dX when `input_gradient` is true (an empty view otherwise);
+///   uses), and returns dL/dX when `input_gradient` is true (an empty view otherwise); it
+///   writes only its own range of the arena, except a layer that lists other ranges in
+///   `ties(out)` (TiedDense);
 /// - `backward_preactivation(...)` is the same from dL/dZ, for losses that fuse the output
 ///   activation into their gradient; `output()` and `preactivation()` are A and Z of the last
 ///   forward; `Activation` names f;

@@ -105,13 +105,14 @@ class Autoencoder {
                                   " outputs but the encoder takes " +
                                   std::to_string(encoder_.input_size()) + " inputs");
     const Index size = decoder_.place(encoder_.place(0));
-    std::vector<Segment> weights;
+    std::vector<Segment> weights, ties;
     encoder_.weights(weights);
-    check_ties(weights);
-    // Every range is written once per step unless a tied layer or the penalty writes into the
-    // encoder's: then the whole buffer is zeroed first and every backward adds.
-    std::vector<Segment> ties;
     decoder_.ties(ties);
+    check_ties(ties, weights);
+    // Each layer writes only its own range in a step, unless a tied layer (in either half) or
+    // the penalty writes into another's: then the whole buffer is zeroed first and every
+    // backward adds.
+    encoder_.ties(ties);
     if (ties.empty() && std::is_same_v<Penalty, NoPenalty>) gradient_write_ = GradientWrite::replace;
     decoder_.weights(weights);
     arena_ = ParameterArena<S>(size, std::move(weights));
@@ -261,9 +262,8 @@ class Autoencoder {
 
   // Every weight a tied decoder layer uses must be one of the encoder's weight matrices, same
   // place and same shape.
-  void check_ties(const std::vector<Segment>& encoder_weights) const {
-    std::vector<Segment> ties;
-    decoder_.ties(ties);
+  static void check_ties(const std::vector<Segment>& ties,
+                         const std::vector<Segment>& encoder_weights) {
     for (const Segment& tie : ties) {
       bool found = false;
       for (const Segment& w : encoder_weights)
