@@ -6,6 +6,13 @@
 
 #include <Eigen/Core>
 
+// Eigen's products under EIGEN_USE_BLAS run inside latent's own threads, so the BLAS must run
+// them on one thread: latent sets OpenBLAS's count itself, and cannot know another BLAS's.
+// Left unsaid, two threads ran a training step 3 to 8 times slower than one (docs/threads.md).
+#if defined(EIGEN_USE_BLAS) && !defined(LATENT_HAVE_OPENBLAS)
+#error "EIGEN_USE_BLAS without LATENT_HAVE_OPENBLAS: define LATENT_HAVE_OPENBLAS=1 when the BLAS is OpenBLAS (CMake's LATENT_USE_BLAS does), or LATENT_HAVE_OPENBLAS=0 for another BLAS and set its thread count to 1 (docs/threads.md)"
+#endif
+
 #if LATENT_HAVE_OPENBLAS
 // OpenBLAS's thread setting, declared as its cblas.h does (whose directory we need not know).
 extern "C" {
