@@ -10,7 +10,7 @@
 #
 #   --quick   small budgets (1 epoch, 30-second runs, 200 test images for the likelihoods):
 #             under 5 minutes on 2 cores once built, the same tables and files; the full run
-#             takes about 100 minutes (20 of them the deep autoencoder, 30 the best VAE)
+#             takes about 115 minutes (20 of them the deep autoencoder, 30 the best VAE)
 #   --peers   also runs benchmarks/peers/compare.sh (PyTorch and scikit-learn) when present
 #   --out     default out/bench;  --build  default build/bench
 # A parallel build uses all cores unless CMAKE_BUILD_PARALLEL_LEVEL says otherwise.

@@ -13,6 +13,21 @@
 #error "EIGEN_USE_BLAS without LATENT_HAVE_OPENBLAS: define LATENT_HAVE_OPENBLAS=1 when the BLAS is OpenBLAS (CMake's LATENT_USE_BLAS does), or LATENT_HAVE_OPENBLAS=0 for another BLAS and set its thread count to 1 (docs/threads.md)"
 #endif
 
+// Any value but 1 or 0 (ON, or an empty definition) would read as 0 below, and with OpenBLAS
+// the same slowdown would follow in silence.
+#define LATENT_DETAIL_OPENBLAS_IS_0 1
+#define LATENT_DETAIL_OPENBLAS_IS_1 1
+#define LATENT_DETAIL_PASTE(a, b) a##b
+#define LATENT_DETAIL_EXPAND_PASTE(a, b) LATENT_DETAIL_PASTE(a, b)
+#if defined(LATENT_HAVE_OPENBLAS) && \
+    !LATENT_DETAIL_EXPAND_PASTE(LATENT_DETAIL_OPENBLAS_IS_, LATENT_HAVE_OPENBLAS)
+#error "LATENT_HAVE_OPENBLAS must be 1 (the BLAS is OpenBLAS) or 0 (another BLAS, or none)"
+#endif
+#undef LATENT_DETAIL_EXPAND_PASTE
+#undef LATENT_DETAIL_PASTE
+#undef LATENT_DETAIL_OPENBLAS_IS_1
+#undef LATENT_DETAIL_OPENBLAS_IS_0
+
 #if LATENT_HAVE_OPENBLAS
 // OpenBLAS's thread setting, declared as its cblas.h does (whose directory we need not know).
 extern "C" {
