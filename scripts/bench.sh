@@ -89,11 +89,10 @@ else
   # otherwise land on whichever cases ran last.
   step_args=(--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
     --benchmark_report_aggregates_only=true)
-  # Ten for the training step: its two-thread speedups vary by 0.1-0.25 (standard deviation)
-  # from one repetition to the next on a 2-core VM whose second core comes and goes, which
-  # leaves the median of five uncertain by about 0.1.
-  train_step_args=(--benchmark_repetitions=10 --benchmark_enable_random_interleaving=true
-    --benchmark_report_aggregates_only=true)
+  # Ten for the training step (the later flag wins): its two-thread speedups vary by 0.1-0.25
+  # (standard deviation) from one repetition to the next on a 2-core VM whose second core
+  # comes and goes, which leaves the median of five uncertain by about 0.1.
+  train_step_args=("${step_args[@]}" --benchmark_repetitions=10)
   pca_args=(--repeats 3)
   reconstruction_args=(--epochs 10)
   deep_args=(--minutes 20)
