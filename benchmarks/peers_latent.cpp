@@ -24,7 +24,6 @@
 //        to fit; test MSE per pixel at k = 32
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -33,6 +32,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <latent/io/mnist.hpp>
@@ -61,12 +61,6 @@ void emit(const Settings& settings, const char* metric, double value) {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  return values.size() % 2 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
 }
 
 /// The training images (all 60,000, or the first 10,000 with --quick), and the test images.
@@ -154,7 +148,7 @@ double median_seconds(int calls, F&& f) {
     f(i);
     times.push_back(seconds_since(start));
   }
-  return median(times);
+  return bench::median(times);
 }
 
 void w5(const Settings& settings) {

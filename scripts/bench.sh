@@ -100,6 +100,11 @@ else
   dynamic_args=(--minutes 30)
 fi
 
+# The kernels OpenBLAS chose as it loaded (Debian's build names them), and the settings that
+# steer the choice: on a Zen 5 the same OpenBLAS multiplied 1.6-2x as fast with its own
+# choice as held to AVX2 by OPENBLAS_CORETYPE=Haswell (docs/benchmarks.md).
+blas_core=$(OPENBLAS_VERBOSE=2 "$bin/train_step" --help 2>&1 >/dev/null |
+  sed -n 's/^Core: //p' | head -n1) || true
 mkdir -p "$out"
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -108,6 +113,8 @@ mkdir -p "$out"
     "$(grep -o -w -m1 'avx512f' /proc/cpuinfo || grep -o -w -m1 'avx2' /proc/cpuinfo || echo 'no AVX2')"
   echo "compiler: $("$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")" --version | head -1)"
   echo "flags: -O3 -march=native (Release), BLAS: $(sed -n 's/^LATENT_USE_BLAS:BOOL=//p' "$build/CMakeCache.txt")"
+  echo "OpenBLAS kernels: ${blas_core:-none}," \
+    "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
   echo "threads: $(nproc) (all cores) unless a table says otherwise"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/machine.txt"

@@ -1,7 +1,7 @@
 // What the benchmark programs share beside examples/mnist_support.hpp: a CSV file that is
 // written row by row (a run stopped halfway keeps the rows it finished), the squared error per
-// test image, the learning rate of a run with a time budget, peak memory, and the seconds of a
-// block of work. Not part of the library.
+// test image, the learning rate of a run with a time budget, peak memory, a median, and the
+// seconds of a block of work. Not part of the library.
 #ifndef LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 #define LATENT_BENCHMARKS_SUPPORT_BENCH_SUPPORT_HPP
 
@@ -15,6 +15,7 @@
 #include <fstream>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <latent/core/error.hpp>
 #include <latent/core/types.hpp>
@@ -83,6 +84,13 @@ inline double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+/// The median of `values` (not empty): the middle one, or the mean of the two middle ones.
+inline double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
 }
 
 /// Seconds that `times` calls of `work` take, back to back.
