@@ -101,7 +101,7 @@ else
 fi
 
 # The kernels OpenBLAS chose as it loaded (Debian's build names them), and the settings that
-# steer the choice: on a Zen 5 the same OpenBLAS multiplied 1.6-2x as fast with its own
+# steer the choice: on a Zen 5 the same OpenBLAS multiplied 1.5-1.9x as fast with its own
 # choice as held to AVX2 by OPENBLAS_CORETYPE=Haswell (docs/benchmarks.md).
 blas_core=$(OPENBLAS_VERBOSE=2 "$bin/train_step" --help 2>&1 >/dev/null |
   sed -n 's/^Core: //p' | head -n1) || true
