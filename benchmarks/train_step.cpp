@@ -97,7 +97,7 @@ void measure(benchmark::State& state, Model& model, const std::vector<Index>& wi
   // sometimes takes the VM's second core for a while, and a pair caught in such a spell
   // measures the host. Over ten repetitions of the batch-512 rows (Zen 5 VM, 2026-12-04) the
   // medians spread by a standard deviation of 0.02-0.05 in three rows whose totals' ratios
-  // spread by 0.05-0.17, and alike in the fourth (0.14 against 0.12).
+  // spread by 0.05-0.17, and more in the fourth (0.14 against 0.12).
   const auto step = [&] {
     benchmark::DoNotOptimize(model.train_batch(X, rng));
     adam.step(model.parameters(), model.gradients());

@@ -89,9 +89,9 @@ else
   # otherwise land on whichever cases ran last.
   step_args=(--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
     --benchmark_report_aggregates_only=true)
-  # Ten for the training step (the later flag wins): its two-thread speedups vary by 0.1-0.25
-  # (standard deviation) from one repetition to the next on a 2-core VM whose second core
-  # comes and goes, which leaves the median of five uncertain by about 0.1.
+  # Ten for the training step (the later flag wins): on a 2-core VM whose second core comes
+  # and goes its two-thread speedups still vary by up to 0.3 (standard deviation) from one
+  # repetition to the next at small batches, 0.01-0.09 at batch 512.
   train_step_args=("${step_args[@]}" --benchmark_repetitions=10)
   pca_args=(--repeats 3)
   reconstruction_args=(--epochs 10)
@@ -113,7 +113,7 @@ mkdir -p "$out"
     "$(grep -o -w -m1 'avx512f' /proc/cpuinfo || grep -o -w -m1 'avx2' /proc/cpuinfo || echo 'no AVX2')"
   echo "compiler: $("$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")" --version | head -1)"
   echo "flags: -O3 -march=native (Release), BLAS: $(sed -n 's/^LATENT_USE_BLAS:BOOL=//p' "$build/CMakeCache.txt")"
-  echo "OpenBLAS kernels: ${blas_core:-none}," \
+  echo "OpenBLAS kernels: ${blas_core:-not reported}," \
     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
   echo "threads: $(nproc) (all cores) unless a table says otherwise"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
