@@ -45,12 +45,12 @@ void measure(const char* scalar, const Settings& settings, const Matrix<float>& 
         pca.fit(data);
         seconds.push_back(clock.seconds());
       }
-      std::sort(seconds.begin(), seconds.end());
-      const double median = seconds[seconds.size() / 2];
+      const double median = bench::median(seconds);
+      const double fastest = *std::min_element(seconds.begin(), seconds.end());
       const double mse = static_cast<double>(pca.reconstruction_error(test_data)) / 784.0;
-      csv.add(scalar, solver_name, k, settings.repeats, median, seconds.front(), mse);
+      csv.add(scalar, solver_name, k, settings.repeats, median, fastest, mse);
       std::printf("%-6s %-10s k = %2lld  median %6.2f s  fastest %6.2f s  test MSE per pixel %.5f\n",
-                  scalar, solver_name, static_cast<long long>(k), median, seconds.front(), mse);
+                  scalar, solver_name, static_cast<long long>(k), median, fastest, mse);
       std::fflush(stdout);
     }
 }
